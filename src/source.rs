@@ -1,0 +1,190 @@
+//! Source files and byte spans: the only place, with `cli`, that reads files.
+//!
+//! Every input (plan, manifest, inventory, action libraries, the built-in prelude) is loaded once
+//! into a [`SourceMap`] and addressed by a [`FileId`]; a [`Span`] is a byte range in one of them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Largest input file cutover reads. A real plan is a few hundred kilobytes; a synthetic plan of
+/// 50,000 steps is under ten megabytes. Past this size a file is refused before parsing, so a
+/// runaway input costs no time or memory.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    #[must_use]
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        let clamp = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
+        Self { file, start: clamp(start), end: clamp(end.max(start)) }
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// One loaded file: its name as shown to people, its path on disk (if any) and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The name diagnostics show: the path as the user wrote it, relative where possible.
+    pub name: String,
+    /// Where the file was read from; `None` for built-in text such as the prelude.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset.
+    #[must_use]
+    pub fn line_column(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Every file of one compilation.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+/// Why a file could not be loaded; rendered as one line.
+#[derive(Debug)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "cannot read `{}`: {}", self.path.display(), self.reason)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl SourceMap {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds text that did not come from disk (the prelude, a test's input, standard input).
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.push(SourceFile { name: name.into(), path: None, text: text.into() })
+    }
+
+    /// Reads a file from disk. `name` is what diagnostics will call it.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, a directory, a file over [`MAX_FILE_BYTES`], or one that is
+    /// not UTF-8 text.
+    pub fn load(&mut self, path: &Path, name: impl Into<String>) -> Result<FileId, LoadError> {
+        let text = read_text(path)?;
+        Ok(self.push(SourceFile { name: name.into(), path: Some(path.to_path_buf()), text }))
+    }
+
+    fn push(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 4 billion source files"));
+        self.files.push(file);
+        id
+    }
+
+    #[must_use]
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// The text a span covers.
+    #[must_use]
+    pub fn slice(&self, span: Span) -> &str {
+        let text = &self.get(span.file).text;
+        let start = floor_char_boundary(text, (span.start as usize).min(text.len()));
+        let end = floor_char_boundary(text, (span.end as usize).min(text.len()));
+        &text[start..end.max(start)]
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(index, file)| (FileId(index as u32), file))
+    }
+}
+
+/// Reads a whole file as UTF-8, refusing directories, huge files and binary content with a
+/// reason a person can act on.
+///
+/// # Errors
+/// See [`SourceMap::load`].
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let fail = |reason: String| LoadError { path: path.to_path_buf(), reason };
+    let metadata = std::fs::metadata(path).map_err(|error| fail(describe_io_error(&error)))?;
+    if metadata.is_dir() {
+        return Err(fail("it is a directory, not a file".to_owned()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "it is {:.1} MiB, over the limit of {} MiB for an input file",
+            metadata.len() as f64 / 1_048_576.0,
+            MAX_FILE_BYTES / 1_048_576
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|error| fail(describe_io_error(&error)))?;
+    if bytes.contains(&0) {
+        return Err(fail("it holds NUL bytes: it is a binary file, not text".to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        fail(format!("it is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()))
+    })
+}
+
+fn describe_io_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let mut sources = SourceMap::new();
+        let id = sources.add("t", "ab\nçd: x\n");
+        let file = sources.get(id);
+        assert_eq!(file.line_column(0), (1, 1));
+        assert_eq!(file.line_column(3), (2, 1));
+        // `ç` is two bytes but one column.
+        assert_eq!(file.line_column(5), (2, 2));
+    }
+}
