@@ -1,5 +1,41 @@
-//! cutover
+//! cutover: a compiler for upgrade plans.
+//!
+//! A plan goes through these stages, one module each, in this order:
+//!
+//! 1. [`source`] loads files into a [`source::SourceMap`]; every position is a byte [`source::Span`].
+//! 2. [`syntax`] reads text into the [`model`]: `syntax::yaml` turns YAML or JSON into a spanned
+//!    node tree (the only code that knows the YAML library); the readers build plans,
+//!    manifests, inventories and action libraries, reporting CUT001/CUT002 as they go.
+//! 3. [`check`] resolves names and types (`check::resolve`), asks [`graph`] for the step graph
+//!    with its inferred edges and for each host's versions along it (`graph::flow`), and runs the
+//!    rules in `check::rules`. It returns [`diagnostic::Diagnostic`]s; it never prints.
+//! 4. [`lower`] turns a plan with no errors into ordered step instances with rendered,
+//!    quoted commands: the [`lower::LoweredPlan`].
+//! 5. [`emit`] writes the lowered plan as JSON, DOT or Mermaid.
+//!
+//! [`driver`] runs the stages end to end; the `cutover` binary's `cli` module renders the
+//! diagnostics and writes the outputs.
+//!
+//! ```no_run
+//! let compilation = cutover::compile_path(std::path::Path::new("plans/dten-4.2/plan.yaml"))?;
+//! for diagnostic in &compilation.diagnostics {
+//!     println!("{} {}", diagnostic.code, diagnostic.message);
+//! }
+//! # Ok::<(), cutover::source::LoadError>(())
+//! ```
+
+pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod driver;
+pub mod emit;
+pub mod graph;
+pub mod lower;
+pub mod model;
 pub mod source;
 pub mod syntax;
+
+#[cfg(test)]
+mod testing;
+
+pub use driver::{Compilation, compile, compile_path};

@@ -75,6 +75,8 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Files served from memory instead of disk, by path: tests and embedders use this.
+    overlay: std::collections::HashMap<PathBuf, String>,
 }
 
 /// Why a file could not be loaded; rendered as one line.
@@ -98,6 +100,12 @@ impl SourceMap {
         Self::default()
     }
 
+    /// A source map that serves these files from memory instead of disk.
+    #[must_use]
+    pub fn with_files(files: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
+        Self { files: Vec::new(), overlay: files.into_iter().collect() }
+    }
+
     /// Adds text that did not come from disk (the prelude, a test's input, standard input).
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         self.push(SourceFile { name: name.into(), path: None, text: text.into() })
@@ -109,7 +117,10 @@ impl SourceMap {
     /// A missing or unreadable file, a directory, a file over [`MAX_FILE_BYTES`], or one that is
     /// not UTF-8 text.
     pub fn load(&mut self, path: &Path, name: impl Into<String>) -> Result<FileId, LoadError> {
-        let text = read_text(path)?;
+        let text = match self.overlay.get(path) {
+            Some(text) => text.clone(),
+            None => read_text(path)?,
+        };
         Ok(self.push(SourceFile { name: name.into(), path: Some(path.to_path_buf()), text }))
     }
 

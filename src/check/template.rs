@@ -1,0 +1,183 @@
+//! Command templates: `{name}` and `{name.field}` placeholders, `{{` and `}}` for literal braces.
+//!
+//! Substituted values are always single-quoted for bash, so no value can leave its word.
+
+use std::fmt::Write as _;
+
+/// A parsed template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Literal(String),
+    /// `{name}` or `{name.field}`; `offset` is the byte offset of `{` in the template text.
+    Placeholder { name: String, field: Option<String>, offset: usize, length: usize },
+}
+
+/// A template that could not be parsed: an unclosed or empty placeholder at `offset`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TemplateError {
+    pub offset: usize,
+    pub length: usize,
+    pub message: String,
+}
+
+impl Template {
+    /// Parses template text.
+    ///
+    /// # Errors
+    /// An unclosed `{`, an empty `{}` or a placeholder that is not a name.
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(index) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..index]);
+            let brace = rest.as_bytes()[index];
+            let after = &rest[index + 1..];
+            if after.as_bytes().first() == Some(&brace) {
+                literal.push(brace as char);
+                rest = &after[1..];
+                offset += index + 2;
+                continue;
+            }
+            if brace == b'}' {
+                // A lone `}` is only a brace: shell code is full of them.
+                literal.push('}');
+                rest = after;
+                offset += index + 1;
+                continue;
+            }
+            let start = offset + index;
+            let Some(close) = after.find('}') else {
+                return Err(TemplateError {
+                    offset: start,
+                    length: 1,
+                    message: "`{` opens a placeholder that is never closed (write `{{` for a literal brace)".to_owned(),
+                });
+            };
+            let inner = &after[..close];
+            let (name, field) = match inner.split_once('.') {
+                Some((name, field)) => (name.trim(), Some(field.trim().to_owned())),
+                None => (inner.trim(), None),
+            };
+            if !is_name(name) || field.as_deref().is_some_and(|field| !is_name(field)) {
+                return Err(TemplateError {
+                    offset: start,
+                    length: close + 2,
+                    message: format!(
+                        "`{{{inner}}}` is not a placeholder like `{{name}}` or `{{name.field}}` (write `{{{{` for a literal brace)"
+                    ),
+                });
+            }
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Placeholder { name: name.to_owned(), field, offset: start, length: close + 2 });
+            rest = &after[close + 1..];
+            offset = start + close + 2;
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        Ok(Self { parts })
+    }
+
+    pub fn placeholders(&self) -> impl Iterator<Item = (&str, Option<&str>, usize, usize)> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Placeholder { name, field, offset, length } => {
+                Some((name.as_str(), field.as_deref(), *offset, *length))
+            }
+            Part::Literal(_) => None,
+        })
+    }
+
+    /// Renders the template, quoting every substituted value.
+    pub fn render(&self, mut value_of: impl FnMut(&str, Option<&str>) -> String) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Placeholder { name, field, .. } => out.push_str(&quote(&value_of(name, field.as_deref()))),
+            }
+        }
+        out
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    let mut characters = text.chars();
+    characters.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Quotes a value as one bash word: `'…'`, with each `'` written `'\''`. Every byte but NUL
+/// (which bash cannot carry and the checker refuses) survives unchanged.
+#[must_use]
+pub fn quote(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('\'');
+    for character in value.chars() {
+        if character == '\'' {
+            quoted.push_str("'\\''");
+        } else {
+            quoted.push(character);
+        }
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// Writes a template back in its source form, for messages.
+#[must_use]
+pub fn describe(template: &Template) -> String {
+    let mut out = String::new();
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            Part::Placeholder { name, field: Some(field), .. } => {
+                let _ = write!(out, "{{{name}.{field}}}");
+            }
+            Part::Placeholder { name, field: None, .. } => {
+                let _ = write!(out, "{{{name}}}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_placeholders_and_escaped_braces() {
+        let template = Template::parse("install {target.component} ${{HOME}} {{x}} {unit}").unwrap();
+        let names: Vec<_> = template.placeholders().map(|(name, field, ..)| (name, field)).collect();
+        assert_eq!(names, [("target", Some("component")), ("unit", None)]);
+        let rendered = template.render(|name, _| if name == "unit" { "it's".to_owned() } else { "core".to_owned() });
+        assert_eq!(rendered, "install 'core' ${HOME} {x} 'it'\\''s'");
+        assert_eq!(describe(&template), "install {target.component} ${{HOME}} {{x}} {unit}");
+    }
+
+    #[test]
+    fn reports_unclosed_and_malformed_placeholders() {
+        assert_eq!(Template::parse("echo {oops").unwrap_err().offset, 5);
+        assert!(Template::parse("echo {}").is_err());
+        assert!(Template::parse("awk '{print $1}'").is_err());
+        assert!(Template::parse("awk '{{print $1}}'").is_ok());
+        assert_eq!(Template::parse("a } b").unwrap().parts, [Part::Literal("a } b".to_owned())]);
+    }
+
+    #[test]
+    fn quoting_is_one_word() {
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("'; touch pwned; '"), "''\\''; touch pwned; '\\'''");
+    }
+}

@@ -1,0 +1,168 @@
+//! The pipeline, start to end: read the plan and what it names, check, lower.
+//!
+//! Referenced files (manifest, inventory, libraries) that cannot be read become CUT007
+//! diagnostics at the field naming them; only the plan file itself failing to load is an
+//! error of the call (exit 2).
+
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, Inputs};
+use crate::codes::CUT007;
+use crate::diagnostic::{Diagnostic, Note};
+use crate::lower::{self, LoweredPlan, Sources};
+use crate::model::{Inventory, Library, Manifest, Plan, Spanned};
+use crate::source::{FileId, LoadError, SourceMap, Span};
+use crate::syntax::{manifest, plan, yaml};
+
+/// The built-in prelude, read like any action library.
+pub const PRELUDE: &str = include_str!("prelude.yaml");
+
+/// The result of compiling one plan.
+#[derive(Debug)]
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub plan_file: FileId,
+    /// Every diagnostic, in file and position order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub notes: Vec<Note>,
+    /// The lowered plan, when no diagnostic is an error.
+    pub lowered: Option<LoweredPlan>,
+}
+
+impl Compilation {
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compiles the plan at `path`, reading files from disk.
+///
+/// # Errors
+/// The plan file itself cannot be read.
+pub fn compile_path(path: &Path) -> Result<Compilation, LoadError> {
+    compile(SourceMap::new(), path)
+}
+
+/// Compiles the plan at `path`, reading through `sources` (which may serve files from memory).
+///
+/// # Errors
+/// The plan file itself cannot be read.
+pub fn compile(mut sources: SourceMap, path: &Path) -> Result<Compilation, LoadError> {
+    if path.extension().is_some_and(|extension| extension == "cutover") {
+        return Err(LoadError {
+            path: path.to_path_buf(),
+            reason: "plans in the DSL (`.cutover`) are not read yet; write the plan in YAML".to_owned(),
+        });
+    }
+    let plan_file = sources.load(path, path.display().to_string())?;
+    let prelude_file = sources.add("<prelude>", PRELUDE);
+    let mut diagnostics = Vec::new();
+
+    let prelude = yaml::parse(prelude_file, PRELUDE)
+        .map(|root| plan::read_library(prelude_file, &root, &mut diagnostics))
+        .expect("the prelude is valid YAML");
+    assert!(diagnostics.is_empty(), "the prelude reads cleanly: {diagnostics:?}");
+
+    let plan = match yaml::parse(plan_file, &sources.get(plan_file).text) {
+        Ok(root) => plan::read_plan(plan_file, &root, &mut diagnostics),
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    };
+    let Some(plan) = plan else {
+        return Ok(Compilation { sources, plan_file, diagnostics, notes: Vec::new(), lowered: None });
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let manifest = plan.manifest.as_ref().and_then(|name| {
+        let file = load_named(&mut sources, &base, name, "manifest", &mut diagnostics)?;
+        let root = parse_or_report(&sources, file, &mut diagnostics)?;
+        manifest::read_manifest(file, &root, &mut diagnostics)
+    });
+    let inventory = plan.inventory.as_ref().and_then(|name| {
+        let file = load_named(&mut sources, &base, name, "inventory", &mut diagnostics)?;
+        let root = parse_or_report(&sources, file, &mut diagnostics)?;
+        manifest::read_inventory(file, &root, &mut diagnostics)
+    });
+    let libraries: Vec<Library> = plan
+        .uses
+        .iter()
+        .filter_map(|name| {
+            let file = load_named(&mut sources, &base, name, "action library", &mut diagnostics)?;
+            let root = parse_or_report(&sources, file, &mut diagnostics)?;
+            Some(plan::read_library(file, &root, &mut diagnostics))
+        })
+        .collect();
+
+    let (diagnostics, notes, lowered) = check_and_lower(&sources, &plan, manifest.as_ref(), inventory.as_ref(), &libraries, &prelude, diagnostics);
+    Ok(Compilation { sources, plan_file, diagnostics, notes, lowered })
+}
+
+fn check_and_lower(
+    sources: &SourceMap,
+    plan: &Plan,
+    manifest: Option<&Manifest>,
+    inventory: Option<&Inventory>,
+    libraries: &[Library],
+    prelude: &Library,
+    diagnostics: Vec<Diagnostic>,
+) -> (Vec<Diagnostic>, Vec<Note>, Option<LoweredPlan>) {
+    let inputs = Inputs { plan, manifest, inventory, libraries, prelude };
+    let outcome = check::check(&inputs, sources, diagnostics);
+    let lowered = outcome.checked.as_ref().map(|checked| {
+        let named = |name: &Option<Spanned<String>>| name.as_ref().map(|name| name.value.clone()).unwrap_or_default();
+        let plan_name = sources.get(plan.file).path.as_ref().and_then(|path| path.file_name()).map_or_else(
+            || sources.get(plan.file).name.clone(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        lower::lower(
+            checked,
+            Sources {
+                plan: plan_name,
+                manifest: named(&plan.manifest),
+                inventory: named(&plan.inventory),
+                libraries: plan.uses.iter().map(|name| name.value.clone()).collect(),
+            },
+        )
+    });
+    (outcome.diagnostics, outcome.notes, lowered)
+}
+
+/// Loads a file the plan names, relative to the plan's folder; a failure is CUT007 at the name.
+fn load_named(
+    sources: &mut SourceMap,
+    base: &Path,
+    name: &Spanned<String>,
+    role: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<FileId> {
+    let path: PathBuf = base.join(&name.value);
+    match sources.load(&path, path.display().to_string()) {
+        Ok(file) => Some(file),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::new(CUT007, name.span, format!("cannot read the {role} `{}`: {}", name.value, error.reason))
+                    .with_primary_label(format!("read from {}", path.display()))
+                    .with_help("paths in a plan are relative to the plan file's folder"),
+            );
+            None
+        }
+    }
+}
+
+fn parse_or_report(sources: &SourceMap, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Option<yaml::Node> {
+    match yaml::parse(file, &sources.get(file).text) {
+        Ok(root) => Some(root),
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// A span covering nothing at the start of a file.
+#[must_use]
+pub fn file_start(file: FileId) -> Span {
+    Span::new(file, 0, 0)
+}

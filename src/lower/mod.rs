@@ -1,0 +1,449 @@
+//! Lowering: a checked plan to ordered step instances, one per host, each with its forward,
+//! verify, rollback and cleanup commands already rendered and quoted.
+//!
+//! **Invariant:** lowering never reports user errors: it only sees a checked, acyclic plan.
+//! **Invariant:** the lowered plan is everything an emitter needs; emitters never look back at
+//! the model, the manifest or the checker.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::check::Checked;
+use crate::check::resolve::{Bound, ResolvedStep, UndoPlan, Value};
+use crate::check::template::Template;
+use crate::graph::EdgeKind;
+use crate::graph::flow::Verdict;
+use crate::model::{ParamType, Phase};
+
+/// The `format` field of the JSON output; bumped on any incompatible change.
+pub const FORMAT: &str = "cutover-plan/1";
+
+/// The lowered plan: what every emitter works from. Serialized as-is by `--emit json`.
+#[derive(Debug, Serialize)]
+pub struct LoweredPlan {
+    pub format: &'static str,
+    pub compiler: String,
+    pub plan: String,
+    pub sources: Sources,
+    pub package: Option<Package>,
+    pub window_seconds: Option<u64>,
+    pub buffer_percent: f64,
+    /// The share of the window the critical path may use: window minus buffer.
+    pub budget_seconds: Option<u64>,
+    /// The plan's `notify` template; `{event}` and `{message}` are filled in at run time.
+    pub notify: Option<String>,
+    pub upgrade: Vec<Goal>,
+    pub groups: IndexMap<String, Vec<String>>,
+    pub steps: Vec<LoweredStep>,
+    pub edges: Vec<Edge>,
+    pub instances: Vec<Instance>,
+    pub config_changes: Vec<ConfigChange>,
+    pub critical_path: CriticalPath,
+    pub notes: Vec<String>,
+}
+
+/// The input files, as the plan names them (relative to the plan's folder).
+#[derive(Debug, Serialize)]
+pub struct Sources {
+    pub plan: String,
+    pub manifest: String,
+    pub inventory: String,
+    pub libraries: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+}
+
+/// One component of the `upgrade:` goal: where each host starts.
+#[derive(Debug, Serialize)]
+pub struct Goal {
+    pub component: String,
+    pub to: String,
+    pub hosts: Vec<HostVersion>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostVersion {
+    pub host: String,
+    /// `None` where the host has no version yet: a fresh install.
+    pub from: Option<String>,
+}
+
+/// A step of the plan, in run order.
+#[derive(Debug, Serialize)]
+pub struct LoweredStep {
+    pub id: String,
+    /// 1-based position in run order.
+    pub position: usize,
+    pub phase: &'static str,
+    pub action: Option<String>,
+    /// `local`, an inventory group or a host.
+    pub on: String,
+    pub hosts: Vec<String>,
+    pub serial: Option<String>,
+    pub batches: usize,
+    pub after: Vec<String>,
+    pub inferred_after: Vec<InferredDependency>,
+    pub readonly: bool,
+    pub effects: Vec<&'static str>,
+    /// Why it cannot be undone, for irreversible steps.
+    pub irreversible: Option<String>,
+    pub estimate_seconds: Option<u64>,
+    pub timeout_seconds: Option<u64>,
+    pub retries: Option<Retries>,
+    pub arguments: IndexMap<String, ArgumentValue>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InferredDependency {
+    pub step: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Retries {
+    pub count: u32,
+    pub backoff: Option<&'static str>,
+    pub base_seconds: Option<u64>,
+    pub max_seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArgumentValue {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// A dependency between two steps, for graphs.
+#[derive(Debug, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub inferred: bool,
+    pub reason: Option<String>,
+}
+
+/// One step on one host: the unit a script runs, journals and rolls back.
+#[derive(Debug, Serialize)]
+pub struct Instance {
+    /// 1-based position in run order.
+    pub index: usize,
+    pub step: String,
+    pub host: String,
+    /// 1-based batch of a rolling step; 1 when all hosts run at once.
+    pub batch: usize,
+    /// Why the instance does nothing (a release on a host already at that version).
+    pub noop: Option<String>,
+    pub run: String,
+    pub verify: Vec<String>,
+    /// `None` for read-only and irreversible steps.
+    pub rollback: Option<String>,
+    pub cleanup: Vec<String>,
+    pub releases: Vec<Release>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Release {
+    pub component: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// A config key a step sets, with what the manifest's matrix says of it.
+#[derive(Debug, Serialize)]
+pub struct ConfigChange {
+    pub step: String,
+    pub key: String,
+    pub value: Option<String>,
+    pub file: Option<String>,
+    pub since: Option<String>,
+    pub deprecated_in: Option<String>,
+    pub removed_in: Option<String>,
+    pub replaced_by: Option<String>,
+    pub required: bool,
+    pub expect: Option<String>,
+}
+
+/// The longest chain of steps by estimate, rolling batches counted.
+#[derive(Debug, Serialize)]
+pub struct CriticalPath {
+    pub seconds: u64,
+    pub steps: Vec<String>,
+    /// Steps with no estimate from anywhere, counted as zero.
+    pub steps_without_estimate: usize,
+}
+
+/// Lowers a checked plan.
+#[must_use]
+pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
+    let inputs = checked.inputs;
+    let plan = inputs.plan;
+    let resolved = &checked.resolved;
+    let mut instances = Vec::new();
+    let mut steps = Vec::with_capacity(checked.order.len());
+    for (position, &step_index) in checked.order.iter().enumerate() {
+        let step = &resolved.steps[step_index];
+        steps.push(lower_step(checked, step_index, position + 1));
+        let batch_size = step.serial.map_or(step.hosts.len().max(1), |serial| serial.batch_size(step.hosts.len()));
+        for (host_position, host) in step.hosts.iter().enumerate() {
+            instances.push(lower_instance(checked, step_index, host, host_position / batch_size + 1, instances.len() + 1));
+        }
+    }
+    let edges = checked
+        .graph
+        .graph
+        .edge_indices()
+        .map(|edge| {
+            let (from, to) = checked.graph.graph.edge_endpoints(edge).expect("edge of this graph");
+            let kind = &checked.graph.graph[edge];
+            Edge {
+                from: resolved.steps[checked.graph.graph[from]].id().to_owned(),
+                to: resolved.steps[checked.graph.graph[to]].id().to_owned(),
+                inferred: kind.is_inferred(),
+                reason: match kind {
+                    EdgeKind::Inferred { reason, .. } => Some(reason.clone()),
+                    EdgeKind::After { .. } => None,
+                },
+            }
+        })
+        .collect();
+    let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
+    let buffer = plan.buffer.as_ref().map_or(2000, |buffer| buffer.value.0);
+    let notes = checked
+        .flow
+        .hops
+        .iter()
+        .filter(|hop| hop.verdict == Verdict::AlreadyThere)
+        .map(|hop| format!("{} already has {} {}: `{}` does nothing there", hop.host, hop.component, hop.to, resolved.steps[hop.step].id()))
+        .collect();
+    LoweredPlan {
+        format: FORMAT,
+        compiler: format!("cutover {}", env!("CARGO_PKG_VERSION")),
+        plan: plan.name.value.clone(),
+        sources,
+        package: inputs.manifest.map(|manifest| Package {
+            name: manifest.package.value.clone(),
+            version: manifest.version.value.to_string(),
+        }),
+        window_seconds,
+        buffer_percent: f64::from(buffer) / 100.0,
+        budget_seconds: window_seconds.map(|window| window - window * u64::from(buffer) / 10_000),
+        notify: plan.notify.as_ref().map(|notify| notify.value.clone()),
+        upgrade: goals(checked),
+        groups: inputs
+            .inventory
+            .map(|inventory| {
+                inventory
+                    .groups
+                    .iter()
+                    .map(|(name, group)| (name.clone(), group.hosts.iter().map(|host| host.value.clone()).collect()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        steps,
+        edges,
+        instances,
+        config_changes: config_changes(checked),
+        critical_path: critical_path(checked),
+        notes,
+    }
+}
+
+fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> LoweredStep {
+    let step = &checked.resolved.steps[step_index];
+    let mut after = Vec::new();
+    let mut inferred_after = Vec::new();
+    for (before, kind) in checked.graph.predecessors(step_index) {
+        let before = checked.resolved.steps[before].id().to_owned();
+        match kind {
+            EdgeKind::After { .. } => after.push(before),
+            EdgeKind::Inferred { reason, .. } => inferred_after.push(InferredDependency { step: before, reason: reason.clone() }),
+        }
+    }
+    LoweredStep {
+        id: step.id().to_owned(),
+        position,
+        phase: step.step.phase.as_str(),
+        action: step.action.map(|action| action.name.value.clone()),
+        on: step.target.describe(),
+        hosts: step.hosts.clone(),
+        serial: step.serial.map(|serial| serial.to_string()),
+        batches: batches(step),
+        after,
+        inferred_after,
+        readonly: step.readonly,
+        effects: step.effects.iter().map(|effect| effect.as_str()).collect(),
+        irreversible: match &step.undo {
+            UndoPlan::Irreversible(reason) => Some(reason.clone()),
+            _ => None,
+        },
+        estimate_seconds: step.estimate.map(crate::model::Duration::seconds),
+        timeout_seconds: step.timeout.map(crate::model::Duration::seconds),
+        retries: step.retries.as_ref().map(|retries| Retries {
+            count: retries.count,
+            backoff: retries.backoff.map(crate::model::Backoff::as_str),
+            base_seconds: retries.base.map(crate::model::Duration::seconds),
+            max_seconds: retries.max.map(crate::model::Duration::seconds),
+        }),
+        arguments: step
+            .arguments
+            .iter()
+            .map(|(name, bound)| (name.clone(), ArgumentValue { kind: bound.kind.as_str(), value: bound.text.clone() }))
+            .collect(),
+    }
+}
+
+/// How many batches a step runs in: one, or one per `serial` hosts.
+fn batches(step: &ResolvedStep<'_>) -> usize {
+    match step.serial {
+        Some(serial) => step.hosts.len().div_ceil(serial.batch_size(step.hosts.len())).max(1),
+        None => 1,
+    }
+}
+
+fn lower_instance(checked: &Checked<'_>, step_index: usize, host: &str, batch: usize, index: usize) -> Instance {
+    let step = &checked.resolved.steps[step_index];
+    let hops: Vec<_> = checked.flow.hops_of(step_index, host).collect();
+    let render = |template: &Template| {
+        template.render(|name, field| {
+            let from = hops.iter().find(|hop| hop.parameter == name).and_then(|hop| hop.from.as_ref());
+            substitute(step.arguments.get(name), field, from)
+        })
+    };
+    let noop = (!hops.is_empty() && hops.iter().all(|hop| hop.verdict == Verdict::AlreadyThere)).then(|| {
+        let what: Vec<String> = hops.iter().map(|hop| format!("{} {}", hop.component, hop.to)).collect();
+        format!("{host} already has {}", what.join(", "))
+    });
+    Instance {
+        index,
+        step: step.id().to_owned(),
+        host: host.to_owned(),
+        batch,
+        noop,
+        run: step.run.as_ref().map(render).unwrap_or_default(),
+        verify: step.verify.iter().map(render).collect(),
+        rollback: match &step.undo {
+            UndoPlan::Rollback(template) if !step.readonly => Some(render(template)),
+            _ => None,
+        },
+        cleanup: step.cleanup.iter().map(render).collect(),
+        releases: hops
+            .iter()
+            .map(|hop| Release {
+                component: hop.component.clone(),
+                from: hop.from.as_ref().map(ToString::to_string),
+                to: hop.to.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The text a placeholder stands for, before quoting. A fresh install's `.from` is empty.
+fn substitute(bound: Option<&Bound>, field: Option<&str>, from: Option<&semver::Version>) -> String {
+    let Some(bound) = bound else { return String::new() };
+    match (&bound.value, field) {
+        (Value::Release { component, .. }, Some("component")) => component.clone(),
+        (Value::Release { version, .. }, Some("version")) => version.to_string(),
+        (Value::Release { .. }, Some("from")) => from.map(ToString::to_string).unwrap_or_default(),
+        (Value::Release { component, version }, None) => format!("{component}@{version}"),
+        (Value::Duration(duration), Some("seconds")) => duration.seconds().to_string(),
+        _ => bound.text.clone(),
+    }
+}
+
+fn goals(checked: &Checked<'_>) -> Vec<Goal> {
+    let Some(inventory) = checked.inputs.inventory else { return Vec::new() };
+    checked
+        .inputs
+        .plan
+        .upgrade
+        .iter()
+        .map(|(component, version)| Goal {
+            component: component.value.clone(),
+            to: crate::model::parse_version(&version.value).map_or_else(|_| version.value.clone(), |version| version.to_string()),
+            hosts: inventory
+                .hosts
+                .values()
+                .filter(|host| {
+                    host.installed.contains_key(component.as_str())
+                        || checked.flow.hops.iter().any(|hop| hop.host == host.name.value && hop.component == component.value)
+                })
+                .map(|host| HostVersion {
+                    host: host.name.value.clone(),
+                    from: host.installed.get(component.as_str()).map(|version| version.value.to_string()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
+    let mut changes = Vec::new();
+    for &step_index in &checked.order {
+        let step = &checked.resolved.steps[step_index];
+        let of_kind = |kind: ParamType| step.arguments.values().find(|bound| bound.kind == kind).map(|bound| bound.text.clone());
+        for bound in step.arguments.values().filter(|bound| bound.kind == ParamType::ConfigKey) {
+            let matrix = checked.inputs.manifest.and_then(|manifest| manifest.config.get(&bound.text));
+            let version = |value: Option<&crate::model::Spanned<semver::Version>>| value.map(|version| version.value.to_string());
+            changes.push(ConfigChange {
+                step: step.id().to_owned(),
+                key: bound.text.clone(),
+                value: step.arguments.get("value").map(|value| value.text.clone()),
+                file: of_kind(ParamType::Path),
+                since: matrix.and_then(|row| version(row.since.as_ref())),
+                deprecated_in: matrix.and_then(|row| version(row.deprecated_in.as_ref())),
+                removed_in: matrix.and_then(|row| version(row.removed_in.as_ref())),
+                replaced_by: matrix.and_then(|row| row.replaced_by.as_ref().map(|name| name.value.clone())),
+                required: matrix.is_some_and(|row| row.required),
+                expect: matrix.and_then(|row| row.expect.as_ref().map(|expect| expect.value.clone())),
+            });
+        }
+    }
+    changes
+}
+
+/// Longest path through the graph, each step weighing its estimate times its batches. Main
+/// steps also wait for every preflight step.
+fn critical_path(checked: &Checked<'_>) -> CriticalPath {
+    let steps = &checked.resolved.steps;
+    let weight = |index: usize| steps[index].estimate.map_or(0, crate::model::Duration::millis) * batches(&steps[index]) as u64;
+    let mut finish = vec![0u64; steps.len()];
+    let mut previous: Vec<Option<usize>> = vec![None; steps.len()];
+    let mut last_preflight: Option<usize> = None;
+    for &index in &checked.order {
+        let mut start = 0;
+        if steps[index].step.phase == Phase::Main {
+            if let Some(preflight) = last_preflight {
+                start = finish[preflight];
+                previous[index] = Some(preflight);
+            }
+        }
+        for (before, _) in checked.graph.predecessors(index) {
+            if finish[before] > start || (previous[index].is_none() && finish[before] == start) {
+                start = finish[before];
+                previous[index] = Some(before);
+            }
+        }
+        finish[index] = start + weight(index);
+        if steps[index].step.phase == Phase::Preflight && last_preflight.is_none_or(|longest| finish[index] > finish[longest]) {
+            last_preflight = Some(index);
+        }
+    }
+    let end = checked.order.iter().copied().max_by_key(|index| (finish[*index], std::cmp::Reverse(*index)));
+    let mut path = Vec::new();
+    let mut cursor = end;
+    while let Some(index) = cursor {
+        path.push(steps[index].id().to_owned());
+        cursor = previous[index];
+    }
+    path.reverse();
+    CriticalPath {
+        seconds: end.map_or(0, |index| finish[index].div_ceil(1000)),
+        steps: path,
+        steps_without_estimate: steps.iter().filter(|step| step.estimate.is_none()).count(),
+    }
+}

@@ -1,0 +1,443 @@
+//! The model: plans, action libraries, manifests and inventories as the front ends read them,
+//! with a span on every value a diagnostic can point at.
+//!
+//! **Invariant:** the model is syntax-free. Both front ends (YAML, DSL) produce it, and no later
+//! stage knows which one was used.
+
+mod values;
+
+pub use values::{Duration, Percent, Serial, parse_version, parse_version_req};
+
+use indexmap::IndexMap;
+
+use crate::source::{FileId, Span};
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    pub fn map<U>(self, change: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned { value: change(self.value), span: self.span }
+    }
+}
+
+impl Spanned<String> {
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A plan file (SPEC §1.3).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub file: FileId,
+    /// `cutover: 1`, the language version.
+    pub language: Spanned<u32>,
+    pub name: Spanned<String>,
+    pub manifest: Option<Spanned<String>>,
+    pub inventory: Option<Spanned<String>>,
+    pub window: Option<Spanned<Duration>>,
+    pub buffer: Option<Spanned<Percent>>,
+    pub uses: Vec<Spanned<String>>,
+    /// The goal: component name to target version text, in the order written.
+    pub upgrade: Vec<(Spanned<String>, Spanned<String>)>,
+    pub notify: Option<Spanned<String>>,
+    pub preflight: Vec<Step>,
+    pub steps: Vec<Step>,
+    pub actions: Vec<Action>,
+}
+
+/// Which list a step was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Phase {
+    /// Read-only checks, run before anything changes.
+    Preflight,
+    Main,
+}
+
+impl Phase {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Preflight => "preflight",
+            Self::Main => "main",
+        }
+    }
+}
+
+/// A step: an action call (`do` + `with`) or inline (`run` + `rollback`/`irreversible`).
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub id: Spanned<String>,
+    pub phase: Phase,
+    /// The whole step, for diagnostics about it as a unit.
+    pub span: Span,
+    pub call: Option<Call>,
+    pub commands: Commands,
+    pub tuning: Tuning,
+    pub after: Vec<Spanned<String>>,
+    /// An inventory group, a host, or `local` (the default).
+    pub on: Option<Spanned<String>>,
+    pub serial: Option<Spanned<Serial>>,
+    pub effects: Vec<Spanned<Effect>>,
+    /// Inline steps may declare themselves read-only, as actions do.
+    pub readonly: Option<Spanned<bool>>,
+}
+
+/// `do: action` with its `with:` arguments.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub action: Spanned<String>,
+    pub arguments: Vec<Argument>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Argument {
+    pub name: Spanned<String>,
+    pub value: Spanned<String>,
+}
+
+/// The command templates shared by inline steps and action definitions.
+#[derive(Clone, Debug, Default)]
+pub struct Commands {
+    pub run: Option<Spanned<String>>,
+    pub undo: Option<Undo>,
+    pub verify: Option<Spanned<String>>,
+    pub cleanup: Option<Spanned<String>>,
+}
+
+/// How a mutating step is undone.
+#[derive(Clone, Debug)]
+pub enum Undo {
+    Rollback(Spanned<String>),
+    /// It cannot be undone; the text says why.
+    Irreversible(Spanned<String>),
+}
+
+/// Timing a step may set or override.
+#[derive(Clone, Debug, Default)]
+pub struct Tuning {
+    pub estimate: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub retries: Option<Spanned<Retries>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retries {
+    pub count: u32,
+    pub backoff: Option<Backoff>,
+    pub base: Option<Duration>,
+    pub max: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backoff {
+    None,
+    Fixed,
+    Linear,
+    Exponential,
+}
+
+impl Backoff {
+    pub const NAMES: [&'static str; 4] = ["none", "fixed", "linear", "exponential"];
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "none" => Some(Self::None),
+            "fixed" => Some(Self::Fixed),
+            "linear" => Some(Self::Linear),
+            "exponential" => Some(Self::Exponential),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// Side effects a step leaves behind (SPEC §1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Effect {
+    Snapshot,
+    Flag,
+    Webhook,
+    Credential,
+    Schedule,
+    Reboot,
+    Config,
+    Data,
+}
+
+impl Effect {
+    pub const NAMES: [&'static str; 8] =
+        ["snapshot", "flag", "webhook", "credential", "schedule", "reboot", "config", "data"];
+    const ALL: [Self; 8] = [
+        Self::Snapshot,
+        Self::Flag,
+        Self::Webhook,
+        Self::Credential,
+        Self::Schedule,
+        Self::Reboot,
+        Self::Config,
+        Self::Data,
+    ];
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|name| *name == text).map(|index| Self::ALL[index])
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// An action definition: from the prelude, a `use:` library, or the plan's `actions:`.
+#[derive(Clone, Debug)]
+pub struct Action {
+    pub name: Spanned<String>,
+    pub params: Vec<Param>,
+    pub commands: Commands,
+    pub tuning: Tuning,
+    pub effects: Vec<Spanned<Effect>>,
+    pub readonly: bool,
+    /// `estimate` may name a duration parameter (`estimate: "{timeout}"`), as `http.wait` does.
+    pub estimate_from: Option<Spanned<String>>,
+}
+
+/// A declared parameter: `name: type` or `name: { type: T, default: V }`.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Spanned<String>,
+    pub kind: Spanned<ParamType>,
+    pub default: Option<Spanned<String>>,
+}
+
+/// The parameter types of SPEC §1.3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamType {
+    String,
+    Int,
+    Bool,
+    Path,
+    Url,
+    Duration,
+    Component,
+    Release,
+    Unit,
+    ConfigKey,
+    Migration,
+    Group,
+}
+
+impl ParamType {
+    pub const NAMES: [&'static str; 12] = [
+        "string",
+        "int",
+        "bool",
+        "path",
+        "url",
+        "duration",
+        "component",
+        "release",
+        "unit",
+        "config_key",
+        "migration",
+        "group",
+    ];
+    const ALL: [Self; 12] = [
+        Self::String,
+        Self::Int,
+        Self::Bool,
+        Self::Path,
+        Self::Url,
+        Self::Duration,
+        Self::Component,
+        Self::Release,
+        Self::Unit,
+        Self::ConfigKey,
+        Self::Migration,
+        Self::Group,
+    ];
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|name| *name == text).map(|index| Self::ALL[index])
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// The fields a template may read with `{name.field}`.
+    #[must_use]
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Self::Release => &["component", "version", "from"],
+            Self::Duration => &["seconds"],
+            _ => &[],
+        }
+    }
+}
+
+/// A file of `actions:` only, named by a plan's `use:`.
+#[derive(Clone, Debug)]
+pub struct Library {
+    pub file: FileId,
+    pub actions: Vec<Action>,
+}
+
+/// The vendor's package manifest (SPEC §1.1).
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub file: FileId,
+    pub package: Spanned<String>,
+    pub version: Spanned<semver::Version>,
+    pub components: IndexMap<String, Component>,
+    pub config: IndexMap<String, ConfigKey>,
+    pub migrations: Vec<Migration>,
+    pub signing: Option<Signing>,
+    pub files: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Component {
+    pub name: Spanned<String>,
+    pub version: Spanned<semver::Version>,
+    pub requires: Vec<Requirement>,
+    pub units: Vec<Spanned<String>>,
+    pub renamed_units: Vec<(Spanned<String>, Spanned<String>)>,
+    pub reboot: Spanned<Reboot>,
+    pub upgrade_from: Vec<UpgradeEdge>,
+    pub required_stops: Vec<Spanned<semver::Version>>,
+}
+
+impl Component {
+    /// Every version the manifest offers for this component: its own, its `via` stops and its
+    /// required stops.
+    pub fn offered_versions(&self) -> impl Iterator<Item = &Spanned<semver::Version>> {
+        std::iter::once(&self.version)
+            .chain(self.upgrade_from.iter().flat_map(|edge| edge.via.iter()))
+            .chain(self.required_stops.iter())
+    }
+}
+
+/// `name: ">=13"` in `requires`.
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    pub name: Spanned<String>,
+    pub requirement: Spanned<semver::VersionReq>,
+    /// The requirement as written, for messages.
+    pub text: String,
+}
+
+/// A known upgrade path to the component's version: from any version matching `from`, through
+/// the `via` stops in order.
+#[derive(Clone, Debug)]
+pub struct UpgradeEdge {
+    pub from: Spanned<semver::VersionReq>,
+    pub from_text: String,
+    pub via: Vec<Spanned<semver::Version>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reboot {
+    None,
+    Recommended,
+    Required,
+}
+
+/// One row of the config-key matrix.
+#[derive(Clone, Debug)]
+pub struct ConfigKey {
+    pub name: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
+    pub since: Option<Spanned<semver::Version>>,
+    pub deprecated_in: Option<Spanned<semver::Version>>,
+    pub removed_in: Option<Spanned<semver::Version>>,
+    pub replaced_by: Option<Spanned<String>>,
+    pub required: bool,
+    pub expect: Option<Spanned<String>>,
+    pub why: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub id: Spanned<String>,
+    pub component: Spanned<String>,
+    pub lock: Spanned<LockMode>,
+    pub estimate: Option<Spanned<Duration>>,
+    pub reversible: bool,
+}
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockMode {
+    None,
+    AccessShare,
+    RowExclusive,
+    Share,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    pub const NAMES: [&'static str; 6] =
+        ["none", "access_share", "row_exclusive", "share", "exclusive", "access_exclusive"];
+    const ALL: [Self; 6] =
+        [Self::None, Self::AccessShare, Self::RowExclusive, Self::Share, Self::Exclusive, Self::AccessExclusive];
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|name| *name == text).map(|index| Self::ALL[index])
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Signing {
+    pub certificate: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// What runs in production (SPEC §1.2).
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    pub file: FileId,
+    pub groups: IndexMap<String, Group>,
+    /// Every host: those under `hosts:` first, in order, then hosts only named in a group.
+    pub hosts: IndexMap<String, Host>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: Spanned<String>,
+    pub hosts: Vec<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: Spanned<String>,
+    /// Package name to installed version, in the order written.
+    pub installed: IndexMap<String, Spanned<semver::Version>>,
+}

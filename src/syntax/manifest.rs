@@ -1,0 +1,227 @@
+//! Reading the vendor's package manifest (JSON or YAML) and the inventory into the model.
+
+use indexmap::IndexMap;
+
+use crate::codes::CUT001;
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing,
+    Spanned, UpgradeEdge,
+};
+use crate::source::{FileId, Span};
+use crate::syntax::reader::{Reader, abbreviate};
+use crate::syntax::yaml::{Node, NodeKind};
+
+const MANIFEST_FIELDS: &[&str] = &["package", "version", "components", "config", "migrations", "signing", "files"];
+const COMPONENT_FIELDS: &[&str] =
+    &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops"];
+const CONFIG_FIELDS: &[&str] =
+    &["type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
+const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
+
+/// Reads a manifest. `None` when the file is not a manifest at all.
+pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<Manifest> {
+    let mut reader = Reader { diagnostics };
+    let fields = reader.fields(root, MANIFEST_FIELDS, "a package manifest")?;
+    let package = reader.required_string(&fields, "package", "the manifest")?;
+    let version = reader.version(&fields, "version").unwrap_or_else(|| {
+        if !fields.has("version") {
+            reader.report(Diagnostic::new(CUT001, package.span, "the manifest has no `version`"));
+        }
+        Spanned::new(semver::Version::new(0, 0, 0), package.span)
+    });
+    let components = fields
+        .get("components")
+        .map(|node| {
+            reader
+                .entries(node, "`components`")
+                .into_iter()
+                .filter_map(|(name, node)| read_component(&mut reader, name, node))
+                .map(|component| (component.name.value.clone(), component))
+                .collect()
+        })
+        .unwrap_or_default();
+    let config = fields
+        .get("config")
+        .map(|node| {
+            reader
+                .entries(node, "`config`")
+                .into_iter()
+                .filter_map(|(name, node)| read_config_key(&mut reader, name, node))
+                .map(|key| (key.name.value.clone(), key))
+                .collect()
+        })
+        .unwrap_or_default();
+    let migrations = fields
+        .get("migrations")
+        .map(|node| {
+            reader.items(node, "`migrations`").iter().filter_map(|item| read_migration(&mut reader, item)).collect()
+        })
+        .unwrap_or_default();
+    let signing = fields.get("signing").and_then(|node| {
+        let fields = reader.fields(node, &["certificate", "issuer"], "`signing`")?;
+        Some(Signing {
+            certificate: reader.optional_string(&fields, "certificate"),
+            issuer: reader.optional_string(&fields, "issuer"),
+            span: node.span,
+        })
+    });
+    let files = fields
+        .get("files")
+        .map(|node| {
+            reader
+                .entries(node, "`files`")
+                .into_iter()
+                .filter_map(|(path, checksum)| reader.string(checksum, "a checksum").map(|checksum| (path, checksum)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Manifest { file, package, version, components, config, migrations, signing, files })
+}
+
+fn read_component(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<Component> {
+    let fields = reader.fields(node, COMPONENT_FIELDS, &format!("component `{}`", name.value))?;
+    let Some(version) = reader.version(&fields, "version") else {
+        if !fields.has("version") {
+            reader.report(
+                Diagnostic::new(CUT001, name.span, format!("component `{}` has no `version`", name.value))
+                    .with_help("add the version this package ships, like `version: 4.2.0`"),
+            );
+        }
+        return None;
+    };
+    let requires = fields
+        .get("requires")
+        .map(|node| {
+            reader
+                .entries(node, "`requires`")
+                .into_iter()
+                .filter_map(|(name, requirement)| {
+                    let (requirement, text) = reader.version_req_of(requirement)?;
+                    Some(Requirement { name, requirement, text })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let units = reader.strings(&fields, "units");
+    let renamed_units = fields
+        .get("renamed_units")
+        .map(|node| {
+            reader
+                .entries(node, "`renamed_units`")
+                .into_iter()
+                .filter_map(|(old, new)| reader.string(new, "the new unit name").map(|new| (old, new)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let reboot = reader
+        .parsed(&fields, "reboot", "one of none, recommended, required", |text| match text {
+            "none" => Some(Reboot::None),
+            "recommended" => Some(Reboot::Recommended),
+            "required" => Some(Reboot::Required),
+            _ => None,
+        })
+        .unwrap_or_else(|| Spanned::new(Reboot::None, name.span));
+    let upgrade_from = fields
+        .get("upgrade_from")
+        .map(|node| {
+            reader.items(node, "`upgrade_from`").iter().filter_map(|item| read_upgrade_edge(reader, item)).collect()
+        })
+        .unwrap_or_default();
+    let required_stops = fields
+        .get("required_stops")
+        .map(|node| {
+            reader.items(node, "`required_stops`").iter().filter_map(|item| reader.version_of(item)).collect()
+        })
+        .unwrap_or_default();
+    Some(Component { name, version, requires, units, renamed_units, reboot, upgrade_from, required_stops })
+}
+
+fn read_upgrade_edge(reader: &mut Reader<'_>, node: &Node) -> Option<UpgradeEdge> {
+    let fields = reader.fields(node, &["from", "via"], "an `upgrade_from` entry")?;
+    let Some(from_node) = fields.get("from") else {
+        reader.report(
+            Diagnostic::new(CUT001, Span { end: node.span.start, ..node.span }, "an `upgrade_from` entry has no `from`")
+                .with_help("add the versions this path starts from, like `from: \">=4.0.0, <4.2.0\"`"),
+        );
+        return None;
+    };
+    let (from, from_text) = reader.version_req_of(from_node)?;
+    let via = fields
+        .get("via")
+        .map(|via| reader.items(via, "`via`").iter().filter_map(|item| reader.version_of(item)).collect())
+        .unwrap_or_default();
+    Some(UpgradeEdge { from, from_text, via, span: node.span })
+}
+
+fn read_config_key(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<ConfigKey> {
+    let fields = reader.fields(node, CONFIG_FIELDS, &format!("config key `{}`", name.value))?;
+    Some(ConfigKey {
+        kind: reader.optional_string(&fields, "type"),
+        since: reader.version(&fields, "since"),
+        deprecated_in: reader.version(&fields, "deprecated_in"),
+        removed_in: reader.version(&fields, "removed_in"),
+        replaced_by: reader.optional_string(&fields, "replaced_by"),
+        required: reader.boolean(&fields, "required").is_some_and(|required| required.value),
+        expect: reader.optional_string(&fields, "expect"),
+        why: reader.optional_string(&fields, "why"),
+        name,
+    })
+}
+
+fn read_migration(reader: &mut Reader<'_>, node: &Node) -> Option<Migration> {
+    let fields = reader.fields(node, MIGRATION_FIELDS, "a migration")?;
+    let id = reader.required_string(&fields, "id", "a migration")?;
+    let component = reader.required_string(&fields, "component", &format!("migration `{}`", id.value))?;
+    let lock = reader
+        .parsed(&fields, "lock", &format!("a lock mode ({})", LockMode::NAMES.join(", ")), LockMode::parse)
+        .unwrap_or_else(|| Spanned::new(LockMode::None, id.span));
+    Some(Migration {
+        estimate: reader.duration(&fields, "estimate"),
+        reversible: reader.boolean(&fields, "reversible").is_none_or(|reversible| reversible.value),
+        id,
+        component,
+        lock,
+    })
+}
+
+/// Reads an inventory. `None` when the file is not an inventory at all.
+pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<Inventory> {
+    let mut reader = Reader { diagnostics };
+    let fields = reader.fields(root, &["groups", "hosts"], "an inventory")?;
+    let mut hosts: IndexMap<String, Host> = IndexMap::new();
+    if let Some(node) = fields.get("hosts") {
+        for (name, host) in reader.entries(node, "`hosts`") {
+            let mut installed = IndexMap::new();
+            if host.kind != NodeKind::Null {
+                if let Some(host_fields) = reader.fields(host, &["installed"], &format!("host `{}`", name.value)) {
+                    if let Some(node) = host_fields.get("installed") {
+                        for (package, version) in reader.entries(node, "`installed`") {
+                            if let Some(version) = reader.version_of(version) {
+                                installed.insert(package.value, version);
+                            }
+                        }
+                    }
+                }
+            }
+            hosts.insert(name.value.clone(), Host { name, installed });
+        }
+    }
+    let mut groups = IndexMap::new();
+    if let Some(node) = fields.get("groups") {
+        for (name, members) in reader.entries(node, "`groups`") {
+            let members: Vec<Spanned<String>> = reader
+                .items(members, &format!("group `{}`", abbreviate(&name.value)))
+                .iter()
+                .filter_map(|item| reader.string(item, "a host name"))
+                .collect();
+            for member in &members {
+                hosts
+                    .entry(member.value.clone())
+                    .or_insert_with(|| Host { name: member.clone(), installed: IndexMap::new() });
+            }
+            groups.insert(name.value.clone(), Group { name, hosts: members });
+        }
+    }
+    Some(Inventory { file, groups, hosts })
+}

@@ -1,0 +1,385 @@
+//! The YAML front end for plans and action libraries: node tree to [`model::Plan`].
+
+use crate::codes::{CUT001, CUT002};
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    Action, Argument, Backoff, Call, Commands, Effect, Library, Param, ParamType, Phase, Plan,
+    Retries, Serial, Spanned, Step, Tuning, Undo,
+};
+use crate::source::FileId;
+use crate::syntax::reader::{Fields, Reader};
+use crate::syntax::yaml::{Node, NodeKind};
+
+const PLAN_FIELDS: &[&str] = &[
+    "cutover",
+    "plan",
+    "manifest",
+    "inventory",
+    "window",
+    "buffer",
+    "use",
+    "upgrade",
+    "notify",
+    "preflight",
+    "steps",
+    "actions",
+];
+
+const STEP_FIELDS: &[&str] = &[
+    "id",
+    "do",
+    "with",
+    "run",
+    "rollback",
+    "irreversible",
+    "verify",
+    "cleanup",
+    "estimate",
+    "timeout",
+    "retries",
+    "after",
+    "on",
+    "serial",
+    "effects",
+    "readonly",
+];
+
+const ACTION_FIELDS: &[&str] = &[
+    "params",
+    "run",
+    "rollback",
+    "irreversible",
+    "verify",
+    "cleanup",
+    "estimate",
+    "timeout",
+    "retries",
+    "effects",
+    "readonly",
+];
+
+const RETRY_FIELDS: &[&str] = &["count", "backoff", "base", "max"];
+
+/// The language versions this compiler reads.
+pub const LANGUAGE_VERSION: u32 = 1;
+
+/// Reads a plan. Returns `None` only when the file is not a plan at all (not a mapping).
+pub fn read_plan(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<Plan> {
+    let mut reader = Reader { diagnostics };
+    let fields = reader.fields(root, PLAN_FIELDS, "a plan")?;
+    let language = read_language(&mut reader, &fields, root);
+    let name = reader.required_string(&fields, "plan", "the plan").unwrap_or_else(|| Spanned::new(String::new(), root.span));
+    let manifest = reader.required_string(&fields, "manifest", "the plan");
+    let inventory = reader.required_string(&fields, "inventory", "the plan");
+    let window = reader.duration(&fields, "window");
+    let buffer = reader.percent(&fields, "buffer");
+    let uses = reader.strings(&fields, "use");
+    let notify = reader.optional_string(&fields, "notify");
+    let upgrade = fields
+        .get("upgrade")
+        .map(|node| {
+            reader
+                .entries(node, "`upgrade`")
+                .into_iter()
+                .filter_map(|(component, value)| {
+                    reader.string(value, "a target version").map(|version| (component, version))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let preflight = read_steps(&mut reader, &fields, "preflight", Phase::Preflight);
+    let steps = read_steps(&mut reader, &fields, "steps", Phase::Main);
+    let actions = fields.get("actions").map(|node| read_actions(&mut reader, node)).unwrap_or_default();
+    Some(Plan {
+        file,
+        language,
+        name,
+        manifest,
+        inventory,
+        window,
+        buffer,
+        uses,
+        upgrade,
+        notify,
+        preflight,
+        steps,
+        actions,
+    })
+}
+
+/// Reads an action library: a file holding only `actions:`.
+pub fn read_library(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Library {
+    let mut reader = Reader { diagnostics };
+    let actions = reader
+        .fields(root, &["actions"], "an action library")
+        .and_then(|fields| fields.get("actions").map(|node| read_actions(&mut reader, node)))
+        .unwrap_or_default();
+    Library { file, actions }
+}
+
+fn read_language(reader: &mut Reader<'_>, fields: &Fields<'_>, root: &Node) -> Spanned<u32> {
+    let Some(node) = fields.get("cutover") else {
+        reader.report(
+            Diagnostic::new(CUT001, crate::source::Span { end: root.span.start, ..root.span }, "the plan does not say its language version")
+                .with_help(format!("add `cutover: {LANGUAGE_VERSION}` as the first line")),
+        );
+        return Spanned::new(LANGUAGE_VERSION, root.span);
+    };
+    match reader.string(node, "`cutover`") {
+        Some(text) if text.value == LANGUAGE_VERSION.to_string() => Spanned::new(LANGUAGE_VERSION, text.span),
+        Some(text) => {
+            reader.report(
+                Diagnostic::new(CUT001, text.span, format!("unsupported language version `{}`", text.value))
+                    .with_primary_label("this compiler reads version 1")
+                    .with_help(format!("write `cutover: {LANGUAGE_VERSION}`")),
+            );
+            Spanned::new(LANGUAGE_VERSION, text.span)
+        }
+        None => Spanned::new(LANGUAGE_VERSION, node.span),
+    }
+}
+
+fn read_steps(reader: &mut Reader<'_>, fields: &Fields<'_>, key: &str, phase: Phase) -> Vec<Step> {
+    let Some(node) = fields.get(key) else { return Vec::new() };
+    let NodeKind::Sequence(items) = &node.kind else {
+        reader.wrong_form(node, &format!("a list of steps for `{key}`"));
+        return Vec::new();
+    };
+    items.iter().filter_map(|item| read_step(reader, item, phase)).collect()
+}
+
+fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step> {
+    let fields = reader.fields(node, STEP_FIELDS, "a step")?;
+    let id = reader.required_string(&fields, "id", "a step")?;
+    let call = fields.entry("do").and_then(|(_, action)| {
+        let action = reader.string(action, "`do`")?;
+        let arguments = fields.get("with").map(|with| read_arguments(reader, with)).unwrap_or_default();
+        Some(Call { action, arguments })
+    });
+    if call.is_none() {
+        if let Some((key, _)) = fields.entry("with") {
+            reader.report(
+                Diagnostic::new(CUT002, key.span, "`with` without `do`")
+                    .with_primary_label("arguments, but no action to pass them to")
+                    .with_help("name the action with `do:`, or write the step inline with `run:`"),
+            );
+        }
+    }
+    let commands = read_commands(reader, &fields);
+    if call.is_some() {
+        for key in ["run", "rollback", "irreversible"] {
+            if let Some((key_node, _)) = fields.entry(key) {
+                reader.report(
+                    Diagnostic::new(CUT002, key_node.span, format!("`{key}` on a step that calls an action"))
+                        .with_primary_label("only inline steps carry this")
+                        .with_help(format!("set `{key}` in the action's definition, or drop `do:` and write the step inline")),
+                );
+            }
+        }
+    } else if commands.run.is_none() {
+        reader.report(
+            Diagnostic::new(CUT001, id.span, format!("step `{}` neither calls an action nor runs a command", id.value))
+                .with_primary_label("this step does nothing")
+                .with_help("add `do: ACTION` with `with:` arguments, or `run: COMMAND`"),
+        );
+    }
+    let tuning = read_tuning(reader, &fields);
+    let after = reader.strings(&fields, "after");
+    let on = reader.optional_string(&fields, "on");
+    let serial = reader.parsed(&fields, "serial", "a host count like 1 or a share like 25%", Serial::parse);
+    let effects = read_effects(reader, &fields);
+    let readonly = reader.boolean(&fields, "readonly");
+    Some(Step {
+        id,
+        phase,
+        span: node.span,
+        call,
+        commands: if fields.has("do") { Commands { run: None, undo: None, ..commands } } else { commands },
+        tuning,
+        after,
+        on,
+        serial,
+        effects,
+        readonly,
+    })
+}
+
+fn read_arguments(reader: &mut Reader<'_>, node: &Node) -> Vec<Argument> {
+    reader
+        .entries(node, "`with`")
+        .into_iter()
+        .filter_map(|(name, value)| {
+            if value.kind == NodeKind::Null {
+                reader.report(
+                    Diagnostic::new(crate::codes::CUT006, name.span, format!("argument `{}` has no value", name.value))
+                        .with_help("give it a value, or leave it out to use the parameter's default"),
+                );
+                return None;
+            }
+            let value = reader.string(value, &format!("argument `{}`", name.value))?;
+            Some(Argument { name, value })
+        })
+        .collect()
+}
+
+fn read_commands(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Commands {
+    let run = reader.optional_string(fields, "run");
+    let rollback = reader.optional_string(fields, "rollback");
+    let irreversible = reader.optional_string(fields, "irreversible");
+    let undo = match (rollback, irreversible) {
+        (Some(rollback), Some(irreversible)) => {
+            reader.report(
+                Diagnostic::new(CUT001, irreversible.span, "both `rollback` and `irreversible`")
+                    .with_label(rollback.span, "a rollback is given here")
+                    .with_help("keep `rollback` if the step can be undone, `irreversible` if it cannot"),
+            );
+            Some(Undo::Rollback(rollback))
+        }
+        (Some(rollback), None) => Some(Undo::Rollback(rollback)),
+        (None, Some(irreversible)) => Some(Undo::Irreversible(irreversible)),
+        (None, None) => None,
+    };
+    Commands {
+        run,
+        undo,
+        verify: reader.optional_string(fields, "verify"),
+        cleanup: reader.optional_string(fields, "cleanup"),
+    }
+}
+
+fn read_tuning(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Tuning {
+    Tuning {
+        estimate: reader.duration(fields, "estimate"),
+        timeout: reader.duration(fields, "timeout"),
+        retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
+    }
+}
+
+fn read_retries(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Retries>> {
+    // `retries: 3` is the short form of `retries: { count: 3 }`.
+    if let Some(scalar) = node.as_scalar() {
+        return match scalar.text.parse::<u32>() {
+            Ok(count) => Some(Spanned::new(Retries { count, backoff: None, base: None, max: None }, node.span)),
+            Err(_) => {
+                reader.wrong_form(node, "a retry count or `{ count, backoff, base, max }`");
+                None
+            }
+        };
+    }
+    let fields = reader.fields(node, RETRY_FIELDS, "`retries`")?;
+    let count = reader.parsed(&fields, "count", "a whole number", |text| text.parse::<u32>().ok());
+    let backoff = reader.parsed(&fields, "backoff", "one of none, fixed, linear, exponential", Backoff::parse);
+    let base = reader.duration(&fields, "base");
+    let max = reader.duration(&fields, "max");
+    let count = match count {
+        Some(count) => count.value,
+        None if fields.has("count") => return None,
+        None => {
+            reader.report(
+                Diagnostic::new(CUT001, node.span, "`retries` has no `count`").with_help("add `count: 3`"),
+            );
+            return None;
+        }
+    };
+    Some(Spanned::new(
+        Retries {
+            count,
+            backoff: backoff.map(|backoff| backoff.value),
+            base: base.map(|base| base.value),
+            max: max.map(|max| max.value),
+        },
+        node.span,
+    ))
+}
+
+fn read_effects(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Vec<Spanned<Effect>> {
+    reader
+        .strings(fields, "effects")
+        .into_iter()
+        .filter_map(|text| match Effect::parse(&text.value) {
+            Some(effect) => Some(Spanned::new(effect, text.span)),
+            None => {
+                reader.report(
+                    Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value))
+                        .with_optional_help(
+                            crate::diagnostic::did_you_mean(&text.value, Effect::NAMES)
+                                .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
+                        ),
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+fn read_actions(reader: &mut Reader<'_>, node: &Node) -> Vec<Action> {
+    reader
+        .entries(node, "`actions`")
+        .into_iter()
+        .filter_map(|(name, definition)| read_action(reader, name, definition))
+        .collect()
+}
+
+fn read_action(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<Action> {
+    let fields = reader.fields(node, ACTION_FIELDS, &format!("action `{}`", name.value))?;
+    let params = fields.get("params").map(|params| read_params(reader, params)).unwrap_or_default();
+    let commands = read_commands(reader, &fields);
+    if commands.run.is_none() {
+        reader.report(
+            Diagnostic::new(CUT001, name.span, format!("action `{}` has no `run` command", name.value))
+                .with_help("add `run:` with the command the action runs"),
+        );
+    }
+    // `estimate` may be a duration or a duration parameter, as in `estimate: "{timeout}"`.
+    let mut estimate_from = None;
+    let estimate = match fields.get("estimate").and_then(|node| node.as_scalar().map(|scalar| (node, scalar))) {
+        Some((node, scalar)) if scalar.text.starts_with('{') && scalar.text.ends_with('}') => {
+            estimate_from =
+                Some(Spanned::new(scalar.text[1..scalar.text.len() - 1].trim().to_owned(), node.span));
+            None
+        }
+        _ => reader.duration(&fields, "estimate"),
+    };
+    let tuning = Tuning {
+        estimate,
+        timeout: reader.duration(&fields, "timeout"),
+        retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
+    };
+    let effects = read_effects(reader, &fields);
+    let readonly = reader.boolean(&fields, "readonly").is_some_and(|readonly| readonly.value);
+    Some(Action { name, params, commands, tuning, effects, readonly, estimate_from })
+}
+
+fn read_params(reader: &mut Reader<'_>, node: &Node) -> Vec<Param> {
+    reader
+        .entries(node, "`params`")
+        .into_iter()
+        .filter_map(|(name, declaration)| {
+            let (kind_node, default) = if let NodeKind::Mapping(_) = declaration.kind {
+                let fields = reader.fields(declaration, &["type", "default"], &format!("parameter `{}`", name.value))?;
+                let Some(kind) = fields.get("type") else {
+                    reader.report(
+                        Diagnostic::new(CUT001, name.span, format!("parameter `{}` has no `type`", name.value))
+                            .with_help("write `{ type: string, default: ... }`"),
+                    );
+                    return None;
+                };
+                (kind, reader.optional_string(&fields, "default"))
+            } else {
+                (declaration, None)
+            };
+            let kind_text = reader.string(kind_node, "a parameter type")?;
+            let Some(kind) = ParamType::parse(&kind_text.value) else {
+                reader.report(
+                    Diagnostic::new(CUT001, kind_text.span, format!("unknown parameter type `{}`", kind_text.value))
+                        .with_optional_help(
+                            crate::diagnostic::did_you_mean(&kind_text.value, ParamType::NAMES)
+                                .or_else(|| Some(format!("types are {}", ParamType::NAMES.join(", ")))),
+                        ),
+                );
+                return None;
+            };
+            Some(Param { name, kind: Spanned::new(kind, kind_text.span), default })
+        })
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! Helpers for the rules' unit tests: compile a plan body against small in-memory inputs.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+use crate::driver::{Compilation, compile};
+use crate::source::SourceMap;
+
+/// A manifest in the shape of SPEC §1.1, small enough to read in a test.
+pub const DTEN_MANIFEST: &str = r#"
+package: dten
+version: 4.2.0
+components:
+  dten-core:
+    version: 4.2.0
+    requires: { postgres: ">=13", openssl: ">=3.0, <4" }
+    units: [dten-core.service]
+    renamed_units: { dten.service: dten-core.service }
+    upgrade_from:
+      - from: ">=4.0.0, <4.2.0"
+      - from: ">=3.6.0, <4.0.0"
+        via: [4.0.3]
+  dten-agent:
+    version: 4.2.0
+    requires: { dten-core: "^4.2" }
+migrations:
+  - { id: 0042_split_sessions, component: dten-core, lock: access_exclusive, estimate: 4m, reversible: false }
+"#;
+
+/// Two app hosts at 3.9.2 and a database host.
+pub const DTEN_INVENTORY: &str = r"
+groups: { app: [app-1, app-2], db: [db-1] }
+hosts:
+  app-1: { installed: { dten-core: 3.9.2, openssl: 3.0.13 } }
+  app-2: { installed: { dten-core: 3.9.2, openssl: 3.0.13 } }
+  db-1: { installed: { postgres: 14.11 } }
+";
+
+/// The library every test plan uses: an `install(target: release)` action.
+pub const LIBRARY: &str = r#"
+actions:
+  install:
+    params: { target: release }
+    run: "install.sh {target.component} {target.version}"
+    rollback: "install.sh {target.component} {target.from}"
+    estimate: 3m
+"#;
+
+/// Compiles `body` (plan fields after the header) against the given manifest and inventory.
+#[must_use]
+pub fn compile_body(body: &str, manifest: &str, inventory: &str) -> Compilation {
+    let plan = format!(
+        "cutover: 1\nplan: test\nmanifest: manifest.yaml\ninventory: inventory.yaml\nuse: [lib.yaml]\n{body}"
+    );
+    let sources = SourceMap::with_files([
+        (PathBuf::from("t/plan.yaml"), plan),
+        (PathBuf::from("t/manifest.yaml"), manifest.to_owned()),
+        (PathBuf::from("t/inventory.yaml"), inventory.to_owned()),
+        (PathBuf::from("t/lib.yaml"), LIBRARY.to_owned()),
+    ]);
+    compile(sources, &PathBuf::from("t/plan.yaml")).expect("in-memory files always load")
+}
+
+#[must_use]
+pub fn diagnostics_of(body: &str, manifest: &str, inventory: &str) -> Vec<Diagnostic> {
+    compile_body(body, manifest, inventory).diagnostics
+}
+
+#[must_use]
+pub fn codes_of(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
+    diagnostics.iter().map(|diagnostic| diagnostic.code.as_str()).collect()
+}
