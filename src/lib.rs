@@ -25,6 +25,7 @@
 //! ```
 
 pub mod check;
+pub mod cli;
 pub mod codes;
 pub mod diagnostic;
 pub mod driver;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `cutover` binary: all of it lives in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    cutover::cli::main()
+}

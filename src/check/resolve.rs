@@ -60,7 +60,7 @@ impl ResolvedStep<'_> {
 }
 
 /// How a step is undone, with its template parsed.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum UndoPlan {
     Rollback(Template),
     Irreversible(String),
@@ -139,13 +139,40 @@ pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut V
         unique_steps.push(step);
     }
 
-    let binder = Binder { inputs, sources, actions: &actions };
+    let mut compiled = HashMap::with_capacity(actions.len());
+    let mut names: Vec<&&str> = actions.keys().collect();
+    names.sort_unstable();
+    for name in names {
+        let action = actions[*name];
+        let scope: Vec<(&str, ParamType)> = action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
+        let templates = Templates { sources };
+        compiled.insert(
+            *name,
+            CompiledAction {
+                action,
+                run: action.commands.run.as_ref().and_then(|run| templates.parse(run, &scope, diagnostics)),
+                undo: templates.undo(action.commands.undo.as_ref(), &scope, diagnostics),
+                verify: action.commands.verify.as_ref().and_then(|verify| templates.parse(verify, &scope, diagnostics)),
+                cleanup: action.commands.cleanup.as_ref().and_then(|cleanup| templates.parse(cleanup, &scope, diagnostics)),
+            },
+        );
+    }
+    let binder = Binder { inputs, templates: Templates { sources }, actions: &compiled };
     let mut steps = Vec::with_capacity(unique_steps.len());
     for step in &unique_steps {
         let after = resolve_after(step, &step_index, &unique_steps, diagnostics);
         steps.push(binder.bind(step, after, diagnostics));
     }
     Resolved { steps }
+}
+
+/// An action with its templates parsed and checked once, however many steps call it.
+struct CompiledAction<'m> {
+    action: &'m Action,
+    run: Option<Template>,
+    undo: UndoPlan,
+    verify: Option<Template>,
+    cleanup: Option<Template>,
 }
 
 /// Every action by name: the prelude, then libraries, then the plan's own. Libraries and the
@@ -203,8 +230,13 @@ fn resolve_after(
 
 struct Binder<'a, 'm> {
     inputs: &'a Inputs<'m>,
+    templates: Templates<'a>,
+    actions: &'a HashMap<&'m str, CompiledAction<'m>>,
+}
+
+/// Parses templates and checks their placeholders against a scope.
+struct Templates<'a> {
     sources: &'a SourceMap,
-    actions: &'a HashMap<&'m str, &'m Action>,
 }
 
 impl<'m> Binder<'_, 'm> {
@@ -233,14 +265,15 @@ impl<'m> Binder<'_, 'm> {
         let mut scope: Vec<(&str, ParamType)> = Vec::new();
         if let Some(call) = &step.call {
             match self.actions.get(call.action.as_str()) {
-                Some(action) => {
+                Some(compiled) => {
+                    let action = compiled.action;
                     resolved.action = Some(action);
                     self.bind_arguments(step, action, &mut resolved, diagnostics);
                     scope = action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
-                    resolved.run = action.commands.run.as_ref().and_then(|run| self.template(run, &scope, diagnostics));
-                    resolved.undo = self.undo(action.commands.undo.as_ref(), &scope, diagnostics);
-                    resolved.verify.extend(action.commands.verify.as_ref().and_then(|verify| self.template(verify, &scope, diagnostics)));
-                    resolved.cleanup.extend(action.commands.cleanup.as_ref().and_then(|cleanup| self.template(cleanup, &scope, diagnostics)));
+                    resolved.run = compiled.run.clone();
+                    resolved.undo = compiled.undo.clone();
+                    resolved.verify.extend(compiled.verify.clone());
+                    resolved.cleanup.extend(compiled.cleanup.clone());
                     resolved.readonly |= action.readonly;
                     resolved.effects.extend(action.effects.iter().map(|effect| effect.value));
                     resolved.estimate = resolved.estimate.or(action.tuning.estimate.as_ref().map(|estimate| estimate.value));
@@ -265,12 +298,12 @@ impl<'m> Binder<'_, 'm> {
                 }
             }
         } else {
-            resolved.run = step.commands.run.as_ref().and_then(|run| self.template(run, &scope, diagnostics));
-            resolved.undo = self.undo(step.commands.undo.as_ref(), &scope, diagnostics);
+            resolved.run = step.commands.run.as_ref().and_then(|run| self.templates.parse(run, &scope, diagnostics));
+            resolved.undo = self.templates.undo(step.commands.undo.as_ref(), &scope, diagnostics);
         }
         // A step's own verify and cleanup run after the action's, with its arguments in scope.
-        resolved.verify.extend(step.commands.verify.as_ref().and_then(|verify| self.template(verify, &scope, diagnostics)));
-        resolved.cleanup.extend(step.commands.cleanup.as_ref().and_then(|cleanup| self.template(cleanup, &scope, diagnostics)));
+        resolved.verify.extend(step.commands.verify.as_ref().and_then(|verify| self.templates.parse(verify, &scope, diagnostics)));
+        resolved.cleanup.extend(step.commands.cleanup.as_ref().and_then(|cleanup| self.templates.parse(cleanup, &scope, diagnostics)));
         if resolved.estimate.is_none() {
             resolved.estimate = resolved.migrations.iter().filter_map(|(migration, _)| migration.estimate.as_ref()).map(|estimate| estimate.value).max();
         }
@@ -514,10 +547,13 @@ impl<'m> Binder<'_, 'm> {
         }
     }
 
+}
+
+impl Templates<'_> {
     fn undo(&self, undo: Option<&Undo>, scope: &[(&str, ParamType)], diagnostics: &mut Vec<Diagnostic>) -> UndoPlan {
         match undo {
             Some(Undo::Rollback(rollback)) => {
-                self.template(rollback, scope, diagnostics).map_or(UndoPlan::Missing, UndoPlan::Rollback)
+                self.parse(rollback, scope, diagnostics).map_or(UndoPlan::Missing, UndoPlan::Rollback)
             }
             Some(Undo::Irreversible(reason)) => UndoPlan::Irreversible(reason.value.clone()),
             None => UndoPlan::Missing,
@@ -525,7 +561,7 @@ impl<'m> Binder<'_, 'm> {
     }
 
     /// Parses a template and checks each placeholder against the parameters in scope.
-    fn template(&self, text: &Spanned<String>, scope: &[(&str, ParamType)], diagnostics: &mut Vec<Diagnostic>) -> Option<Template> {
+    fn parse(&self, text: &Spanned<String>, scope: &[(&str, ParamType)], diagnostics: &mut Vec<Diagnostic>) -> Option<Template> {
         let template = match Template::parse(&text.value) {
             Ok(template) => template,
             Err(error) => {
@@ -590,6 +626,7 @@ impl<'m> Binder<'_, 'm> {
         }
     }
 }
+
 
 fn is_url(text: &str) -> bool {
     let Some((scheme, rest)) = text.split_once("://") else { return false };

@@ -1,0 +1,54 @@
+//! `cutover graph PLAN`: the step graph in run order, as text, DOT or Mermaid.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::render::Renderer;
+use super::{Failure, GraphFormat, compile};
+use crate::emit;
+use crate::lower::LoweredPlan;
+
+pub fn run(plan: &Path, format: GraphFormat, renderer: &Renderer) -> Result<ExitCode, Failure> {
+    let compilation = compile(plan)?;
+    for diagnostic in &compilation.diagnostics {
+        eprint!("{}", renderer.diagnostic(diagnostic, &compilation.sources));
+    }
+    let Some(lowered) = &compilation.lowered else {
+        eprintln!("{}: {}; no graph", plan.display(), super::render::tally(&compilation.diagnostics));
+        return Ok(ExitCode::from(1));
+    };
+    let text = match format {
+        GraphFormat::Text => text(lowered),
+        GraphFormat::Dot => emit::dot::emit(lowered),
+        GraphFormat::Mermaid => emit::mermaid::emit(lowered),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Steps in run order, each with where it runs and what it waits for.
+fn text(plan: &LoweredPlan) -> String {
+    let width = plan.steps.len().to_string().len();
+    let mut out = String::new();
+    for step in &plan.steps {
+        let _ = write!(out, "{:>width$}. {}", step.position, step.id);
+        if step.phase == "preflight" {
+            out.push_str(" (preflight)");
+        }
+        if step.on != crate::check::resolve::LOCAL {
+            let _ = write!(out, " on {} [{}]", step.on, step.hosts.join(", "));
+        }
+        if let Some(serial) = &step.serial {
+            let _ = write!(out, ", serial {serial} ({} batches)", step.batches);
+        }
+        out.push('\n');
+        for before in &step.after {
+            let _ = writeln!(out, "{:width$}    after {before}", "");
+        }
+        for inferred in &step.inferred_after {
+            let _ = writeln!(out, "{:width$}    after {} (inferred: {})", "", inferred.step, inferred.reason);
+        }
+    }
+    out
+}
