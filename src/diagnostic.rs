@@ -129,8 +129,7 @@ fn edit_distance(left: &str, right: &str) -> usize {
         current[0] = left_index + 1;
         for (right_index, right_char) in right.iter().enumerate() {
             let substitution = previous[right_index] + usize::from(left_char != *right_char);
-            current[right_index + 1] =
-                substitution.min(previous[right_index + 1] + 1).min(current[right_index] + 1);
+            current[right_index + 1] = substitution.min(previous[right_index + 1] + 1).min(current[right_index] + 1);
         }
         std::mem::swap(&mut previous, &mut current);
     }

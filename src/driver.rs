@@ -11,7 +11,7 @@ use crate::codes::CUT007;
 use crate::diagnostic::{Diagnostic, Note};
 use crate::lower::{self, LoweredPlan, Sources};
 use crate::model::{Inventory, Library, Manifest, Plan, Spanned};
-use crate::source::{FileId, LoadError, SourceMap, Span};
+use crate::source::{FileId, LoadError, SourceMap};
 use crate::syntax::{manifest, plan, yaml};
 
 /// The built-in prelude, read like any action library.
@@ -95,7 +95,8 @@ pub fn compile(mut sources: SourceMap, path: &Path) -> Result<Compilation, LoadE
         })
         .collect();
 
-    let (diagnostics, notes, lowered) = check_and_lower(&sources, &plan, manifest.as_ref(), inventory.as_ref(), &libraries, &prelude, diagnostics);
+    let (diagnostics, notes, lowered) =
+        check_and_lower(&sources, &plan, manifest.as_ref(), inventory.as_ref(), &libraries, &prelude, diagnostics);
     Ok(Compilation { sources, plan_file, diagnostics, notes, lowered })
 }
 
@@ -112,10 +113,12 @@ fn check_and_lower(
     let outcome = check::check(&inputs, sources, diagnostics);
     let lowered = outcome.checked.as_ref().map(|checked| {
         let named = |name: &Option<Spanned<String>>| name.as_ref().map(|name| name.value.clone()).unwrap_or_default();
-        let plan_name = sources.get(plan.file).path.as_ref().and_then(|path| path.file_name()).map_or_else(
-            || sources.get(plan.file).name.clone(),
-            |name| name.to_string_lossy().into_owned(),
-        );
+        let plan_name = sources
+            .get(plan.file)
+            .path
+            .as_ref()
+            .and_then(|path| path.file_name())
+            .map_or_else(|| sources.get(plan.file).name.clone(), |name| name.to_string_lossy().into_owned());
         lower::lower(
             checked,
             Sources {
@@ -137,14 +140,18 @@ fn load_named(
     role: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<FileId> {
-    let path: PathBuf = base.join(&name.value);
+    let path = normalize(&base.join(&name.value));
     match sources.load(&path, path.display().to_string()) {
         Ok(file) => Some(file),
         Err(error) => {
             diagnostics.push(
-                Diagnostic::new(CUT007, name.span, format!("cannot read the {role} `{}`: {}", name.value, error.reason))
-                    .with_primary_label(format!("read from {}", path.display()))
-                    .with_help("paths in a plan are relative to the plan file's folder"),
+                Diagnostic::new(
+                    CUT007,
+                    name.span,
+                    format!("cannot read the {role} `{}`: {}", name.value, error.reason),
+                )
+                .with_primary_label(format!("read from {}", path.display()))
+                .with_help("paths in a plan are relative to the plan file's folder"),
             );
             None
         }
@@ -161,8 +168,20 @@ fn parse_or_report(sources: &SourceMap, file: FileId, diagnostics: &mut Vec<Diag
     }
 }
 
-/// A span covering nothing at the start of a file.
-#[must_use]
-pub fn file_start(file: FileId) -> Span {
-    Span::new(file, 0, 0)
+/// Removes `dir/..` pairs and `.` lexically, so `plans/x/../common/m.yaml` is shown as
+/// `plans/common/m.yaml`. Symlinks are not resolved: the path stays the one the user wrote.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(normal.components().next_back(), Some(std::path::Component::Normal(_))) =>
+            {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }

@@ -49,9 +49,8 @@ actions:
 /// Compiles `body` (plan fields after the header) against the given manifest and inventory.
 #[must_use]
 pub fn compile_body(body: &str, manifest: &str, inventory: &str) -> Compilation {
-    let plan = format!(
-        "cutover: 1\nplan: test\nmanifest: manifest.yaml\ninventory: inventory.yaml\nuse: [lib.yaml]\n{body}"
-    );
+    let plan =
+        format!("cutover: 1\nplan: test\nmanifest: manifest.yaml\ninventory: inventory.yaml\nuse: [lib.yaml]\n{body}");
     let sources = SourceMap::with_files([
         (PathBuf::from("t/plan.yaml"), plan),
         (PathBuf::from("t/manifest.yaml"), manifest.to_owned()),

@@ -67,17 +67,12 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: V
         (Some(order), Some(manifest), Some(inventory)) => Some(flow::walk(&resolved, order, manifest, inventory)),
         _ => None,
     };
-    let context = Context {
-        inputs,
-        sources,
-        resolved: &resolved,
-        graph: &graph,
-        order: order.as_deref(),
-        flow: flow.as_ref(),
-    };
+    let context =
+        Context { inputs, sources, resolved: &resolved, graph: &graph, order: order.as_deref(), flow: flow.as_ref() };
     rules::run_all(&context, &mut diagnostics);
     let notes = flow.as_ref().map(|flow| already_there_notes(&resolved, flow)).unwrap_or_default();
-    diagnostics.sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start, diagnostic.code));
+    diagnostics
+        .sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start, diagnostic.code));
     let checked = match (order, flow) {
         (Some(order), Some(flow)) if !diagnostics.iter().any(Diagnostic::is_error) => {
             Some(Checked { inputs, resolved, graph, order, flow })
@@ -99,7 +94,11 @@ fn already_there_notes(resolved: &Resolved<'_>, flow: &Flow) -> Vec<Note> {
     }
     for ((step, component, version), hosts) in grouped {
         let step = &resolved.steps[step];
-        let span = step.releases.iter().find(|release| release.component == component).map_or(step.step.id.span, |release| release.span);
+        let span = step
+            .releases
+            .iter()
+            .find(|release| release.component == component)
+            .map_or(step.step.id.span, |release| release.span);
         let (subject, verb) = if hosts.len() == 1 { (hosts[0].to_owned(), "has") } else { (hosts.join(", "), "have") };
         notes.push(Note {
             span,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use crate::check::template::Template;
 use crate::check::Inputs;
+use crate::check::template::Template;
 use crate::codes::{CUT003, CUT004, CUT006, CUT010, CUT011};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
@@ -144,7 +144,8 @@ pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut V
     names.sort_unstable();
     for name in names {
         let action = actions[*name];
-        let scope: Vec<(&str, ParamType)> = action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
+        let scope: Vec<(&str, ParamType)> =
+            action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
         let templates = Templates { sources };
         compiled.insert(
             *name,
@@ -153,7 +154,11 @@ pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut V
                 run: action.commands.run.as_ref().and_then(|run| templates.parse(run, &scope, diagnostics)),
                 undo: templates.undo(action.commands.undo.as_ref(), &scope, diagnostics),
                 verify: action.commands.verify.as_ref().and_then(|verify| templates.parse(verify, &scope, diagnostics)),
-                cleanup: action.commands.cleanup.as_ref().and_then(|cleanup| templates.parse(cleanup, &scope, diagnostics)),
+                cleanup: action
+                    .commands
+                    .cleanup
+                    .as_ref()
+                    .and_then(|cleanup| templates.parse(cleanup, &scope, diagnostics)),
             },
         );
     }
@@ -183,7 +188,8 @@ fn action_table<'m>(inputs: &Inputs<'m>, diagnostics: &mut Vec<Diagnostic>) -> H
         table.insert(action.name.as_str(), action);
     }
     let mut defined_by_user: HashMap<&str, &Action> = HashMap::new();
-    let user_actions = inputs.libraries.iter().flat_map(|library| library.actions.iter()).chain(inputs.plan.actions.iter());
+    let user_actions =
+        inputs.libraries.iter().flat_map(|library| library.actions.iter()).chain(inputs.plan.actions.iter());
     for action in user_actions {
         if let Some(first) = defined_by_user.get(action.name.as_str()) {
             diagnostics.push(
@@ -211,10 +217,14 @@ fn resolve_after(
         match step_index.get(name.as_str()) {
             Some(&index) if step.phase == Phase::Preflight && steps[index].phase == Phase::Main => {
                 diagnostics.push(
-                    Diagnostic::new(CUT004, name.span, format!("preflight step `{}` waits for main step `{}`", step.id.value, name.value))
-                        .with_primary_label("a main step")
-                        .with_label(steps[index].id.span, "declared under `steps` here")
-                        .with_help("preflight steps run before every main step; move one of them"),
+                    Diagnostic::new(
+                        CUT004,
+                        name.span,
+                        format!("preflight step `{}` waits for main step `{}`", step.id.value, name.value),
+                    )
+                    .with_primary_label("a main step")
+                    .with_label(steps[index].id.span, "declared under `steps` here")
+                    .with_help("preflight steps run before every main step; move one of them"),
                 );
             }
             Some(&index) => after.push((index, name.span)),
@@ -276,7 +286,8 @@ impl<'m> Binder<'_, 'm> {
                     resolved.cleanup.extend(compiled.cleanup.clone());
                     resolved.readonly |= action.readonly;
                     resolved.effects.extend(action.effects.iter().map(|effect| effect.value));
-                    resolved.estimate = resolved.estimate.or(action.tuning.estimate.as_ref().map(|estimate| estimate.value));
+                    resolved.estimate =
+                        resolved.estimate.or(action.tuning.estimate.as_ref().map(|estimate| estimate.value));
                     resolved.timeout = resolved.timeout.or(action.tuning.timeout.as_ref().map(|timeout| timeout.value));
                     if resolved.retries.is_none() {
                         resolved.retries = action.tuning.retries.as_ref().map(|retries| retries.value.clone());
@@ -291,9 +302,9 @@ impl<'m> Binder<'_, 'm> {
                     diagnostics.push(
                         Diagnostic::new(CUT006, call.action.span, format!("unknown action `{}`", call.action.value))
                             .with_primary_label("no action of this name")
-                            .with_optional_help(did_you_mean(call.action.as_str(), names.iter().copied()).or_else(|| {
-                                Some("define it under `actions:`, or in a library named by `use:`".to_owned())
-                            })),
+                            .with_optional_help(did_you_mean(call.action.as_str(), names.iter().copied()).or_else(
+                                || Some("define it under `actions:`, or in a library named by `use:`".to_owned()),
+                            )),
                     );
                 }
             }
@@ -302,10 +313,19 @@ impl<'m> Binder<'_, 'm> {
             resolved.undo = self.templates.undo(step.commands.undo.as_ref(), &scope, diagnostics);
         }
         // A step's own verify and cleanup run after the action's, with its arguments in scope.
-        resolved.verify.extend(step.commands.verify.as_ref().and_then(|verify| self.templates.parse(verify, &scope, diagnostics)));
-        resolved.cleanup.extend(step.commands.cleanup.as_ref().and_then(|cleanup| self.templates.parse(cleanup, &scope, diagnostics)));
+        resolved
+            .verify
+            .extend(step.commands.verify.as_ref().and_then(|verify| self.templates.parse(verify, &scope, diagnostics)));
+        resolved.cleanup.extend(
+            step.commands.cleanup.as_ref().and_then(|cleanup| self.templates.parse(cleanup, &scope, diagnostics)),
+        );
         if resolved.estimate.is_none() {
-            resolved.estimate = resolved.migrations.iter().filter_map(|(migration, _)| migration.estimate.as_ref()).map(|estimate| estimate.value).max();
+            resolved.estimate = resolved
+                .migrations
+                .iter()
+                .filter_map(|(migration, _)| migration.estimate.as_ref())
+                .map(|estimate| estimate.value)
+                .max();
         }
         resolved.effects.sort_unstable();
         resolved.effects.dedup();
@@ -329,11 +349,18 @@ impl<'m> Binder<'_, 'm> {
         }
         let names = inventory.groups.keys().chain(inventory.hosts.keys()).map(String::as_str);
         diagnostics.push(
-            Diagnostic::new(CUT006, on.span, format!("`on` names `{}`, which is neither a group nor a host of the inventory", on.value))
-                .with_primary_label("unknown group")
-                .with_optional_help(did_you_mean(on.as_str(), names).or_else(|| {
-                    Some(format!("groups are {}", inventory.groups.keys().map(String::as_str).collect::<Vec<_>>().join(", ")))
-                })),
+            Diagnostic::new(
+                CUT006,
+                on.span,
+                format!("`on` names `{}`, which is neither a group nor a host of the inventory", on.value),
+            )
+            .with_primary_label("unknown group")
+            .with_optional_help(did_you_mean(on.as_str(), names).or_else(|| {
+                Some(format!(
+                    "groups are {}",
+                    inventory.groups.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                ))
+            })),
         );
         (Target::Group(on.value.clone()), Vec::new())
     }
@@ -351,16 +378,22 @@ impl<'m> Binder<'_, 'm> {
                 let names = action.params.iter().map(|param| param.name.as_str());
                 let known: Vec<&str> = action.params.iter().map(|param| param.name.as_str()).collect();
                 diagnostics.push(
-                    Diagnostic::new(CUT006, argument.name.span, format!("`{}` takes no argument `{}`", action.name.value, argument.name.value))
-                        .with_primary_label("unknown argument")
-                        .with_label(action.name.span, "action defined here")
-                        .with_optional_help(did_you_mean(argument.name.as_str(), names).or_else(|| {
+                    Diagnostic::new(
+                        CUT006,
+                        argument.name.span,
+                        format!("`{}` takes no argument `{}`", action.name.value, argument.name.value),
+                    )
+                    .with_primary_label("unknown argument")
+                    .with_label(action.name.span, "action defined here")
+                    .with_optional_help(did_you_mean(argument.name.as_str(), names).or_else(
+                        || {
                             Some(if known.is_empty() {
                                 format!("`{}` takes no arguments", action.name.value)
                             } else {
                                 format!("its parameters are {}", known.join(", "))
                             })
-                        })),
+                        },
+                    )),
                 );
             }
         }
@@ -371,10 +404,14 @@ impl<'m> Binder<'_, 'm> {
                 (None, Some(default)) => default.clone(),
                 (None, None) => {
                     diagnostics.push(
-                        Diagnostic::new(CUT006, call.action.span, format!("missing argument `{}` of `{}`", param.name.value, action.name.value))
-                            .with_primary_label(format!("needs `{}: {}`", param.name.value, param.kind.value.as_str()))
-                            .with_label(param.name.span, "parameter declared here")
-                            .with_help(format!("add `{}: ...` under `with:`", param.name.value)),
+                        Diagnostic::new(
+                            CUT006,
+                            call.action.span,
+                            format!("missing argument `{}` of `{}`", param.name.value, action.name.value),
+                        )
+                        .with_primary_label(format!("needs `{}: {}`", param.name.value, param.kind.value.as_str()))
+                        .with_label(param.name.span, "parameter declared here")
+                        .with_help(format!("add `{}: ...` under `with:`", param.name.value)),
                     );
                     continue;
                 }
@@ -397,8 +434,15 @@ impl<'m> Binder<'_, 'm> {
     ) -> Option<Bound> {
         let text = value.value.as_str();
         let wrong = |expected: &str| {
-            Diagnostic::new(CUT006, value.span, format!("argument `{parameter}` expects {expected}, found `{}`", crate::syntax::reader::abbreviate(text)))
-                .with_primary_label(format!("not {expected}"))
+            Diagnostic::new(
+                CUT006,
+                value.span,
+                format!(
+                    "argument `{parameter}` expects {expected}, found `{}`",
+                    crate::syntax::reader::abbreviate(text)
+                ),
+            )
+            .with_primary_label(format!("not {expected}"))
         };
         if text.contains('\0') {
             diagnostics.push(
@@ -408,7 +452,8 @@ impl<'m> Binder<'_, 'm> {
             );
             return None;
         }
-        let bound = |value_kind: Value| Some(Bound { kind, value: value_kind, text: text.to_owned(), span: value.span });
+        let bound =
+            |value_kind: Value| Some(Bound { kind, value: value_kind, text: text.to_owned(), span: value.span });
         match kind {
             ParamType::String | ParamType::Unit | ParamType::ConfigKey => bound(Value::Text),
             ParamType::Int => match text.parse::<i64>() {
@@ -437,7 +482,10 @@ impl<'m> Binder<'_, 'm> {
                 if is_url(text) {
                     bound(Value::Text)
                 } else {
-                    diagnostics.push(wrong("a URL like https://host/path").with_help("write the scheme and host, like `http://localhost:8080/health`"));
+                    diagnostics.push(
+                        wrong("a URL like https://host/path")
+                            .with_help("write the scheme and host, like `http://localhost:8080/health`"),
+                    );
                     None
                 }
             }
@@ -473,7 +521,10 @@ impl<'m> Binder<'_, 'm> {
                     diagnostics.push(
                         wrong("a migration of the manifest")
                             .with_primary_label("no migration of this id")
-                            .with_optional_help(did_you_mean(text, manifest.migrations.iter().map(|migration| migration.id.as_str()))),
+                            .with_optional_help(did_you_mean(
+                                text,
+                                manifest.migrations.iter().map(|migration| migration.id.as_str()),
+                            )),
                     );
                     None
                 }
@@ -486,18 +537,29 @@ impl<'m> Binder<'_, 'm> {
                 let version = match parse_version(version_text) {
                     Ok(version) => version,
                     Err(message) => {
-                        diagnostics.push(Diagnostic::new(CUT006, value.span, format!("argument `{parameter}`: {message}")).with_primary_label("not a version"));
+                        diagnostics.push(
+                            Diagnostic::new(CUT006, value.span, format!("argument `{parameter}`: {message}"))
+                                .with_primary_label("not a version"),
+                        );
                         return None;
                     }
                 };
                 if let Some(component) = self.component(component_name, value.span, diagnostics) {
                     if !component.offered_versions().any(|offered| offered.value == version) {
-                        let offered: Vec<String> = component.offered_versions().map(|offered| offered.value.to_string()).collect();
+                        let offered: Vec<String> =
+                            component.offered_versions().map(|offered| offered.value.to_string()).collect();
                         diagnostics.push(
-                            Diagnostic::new(CUT011, value.span, format!("the manifest does not offer {component_name} {version}"))
-                                .with_primary_label("no such version in the manifest")
-                                .with_label(component.version.span, format!("{component_name} is offered at {}", component.version.value))
-                                .with_help(format!("offered versions: {}", offered.join(", "))),
+                            Diagnostic::new(
+                                CUT011,
+                                value.span,
+                                format!("the manifest does not offer {component_name} {version}"),
+                            )
+                            .with_primary_label("no such version in the manifest")
+                            .with_label(
+                                component.version.span,
+                                format!("{component_name} is offered at {}", component.version.value),
+                            )
+                            .with_help(format!("offered versions: {}", offered.join(", "))),
                         );
                         return None;
                     }
@@ -515,38 +577,65 @@ impl<'m> Binder<'_, 'm> {
         }
     }
 
-    fn component(&self, name: &str, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<&'m crate::model::Component> {
+    fn component(
+        &self,
+        name: &str,
+        span: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<&'m crate::model::Component> {
         let manifest = self.inputs.manifest?;
         let found = manifest.components.get(name);
         if found.is_none() {
             diagnostics.push(
                 Diagnostic::new(CUT010, span, format!("unknown component `{name}`"))
                     .with_primary_label(format!("not a component of {}", manifest.package.value))
-                    .with_optional_help(did_you_mean(name, manifest.components.keys().map(String::as_str)).or_else(|| {
-                        Some(format!("components are {}", manifest.components.keys().map(String::as_str).collect::<Vec<_>>().join(", ")))
-                    })),
+                    .with_optional_help(did_you_mean(name, manifest.components.keys().map(String::as_str)).or_else(
+                        || {
+                            Some(format!(
+                                "components are {}",
+                                manifest.components.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                            ))
+                        },
+                    )),
             );
         }
         found
     }
 
     /// An estimate an action takes from a duration argument (`estimate: "{timeout}"`).
-    fn estimate_from_arguments(&self, action: &Action, resolved: &ResolvedStep<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Duration> {
+    fn estimate_from_arguments(
+        &self,
+        action: &Action,
+        resolved: &ResolvedStep<'_>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Duration> {
         let parameter = action.estimate_from.as_ref()?;
         match resolved.arguments.get(parameter.as_str()) {
             Some(Bound { value: Value::Duration(duration), .. }) => Some(*duration),
             Some(_) => None,
-            None if action.params.iter().any(|param| param.name.value == parameter.value && param.kind.value == ParamType::Duration) => None,
+            None if action
+                .params
+                .iter()
+                .any(|param| param.name.value == parameter.value && param.kind.value == ParamType::Duration) =>
+            {
+                None
+            }
             None => {
                 diagnostics.push(
-                    Diagnostic::new(CUT006, parameter.span, format!("`estimate` names `{}`, which is not a duration parameter of `{}`", parameter.value, action.name.value))
-                        .with_help("write a duration like `5m`, or name a parameter of type `duration`"),
+                    Diagnostic::new(
+                        CUT006,
+                        parameter.span,
+                        format!(
+                            "`estimate` names `{}`, which is not a duration parameter of `{}`",
+                            parameter.value, action.name.value
+                        ),
+                    )
+                    .with_help("write a duration like `5m`, or name a parameter of type `duration`"),
                 );
                 None
             }
         }
     }
-
 }
 
 impl Templates<'_> {
@@ -561,7 +650,12 @@ impl Templates<'_> {
     }
 
     /// Parses a template and checks each placeholder against the parameters in scope.
-    fn parse(&self, text: &Spanned<String>, scope: &[(&str, ParamType)], diagnostics: &mut Vec<Diagnostic>) -> Option<Template> {
+    fn parse(
+        &self,
+        text: &Spanned<String>,
+        scope: &[(&str, ParamType)],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Template> {
         let template = match Template::parse(&text.value) {
             Ok(template) => template,
             Err(error) => {
@@ -581,8 +675,12 @@ impl Templates<'_> {
                 } else if scope.is_empty() {
                     Some("an inline step has no parameters; write `{{` and `}}` for literal braces".to_owned())
                 } else {
-                    did_you_mean(name, scope.iter().map(|(parameter, _)| *parameter))
-                        .or_else(|| Some(format!("parameters in scope: {}", scope.iter().map(|(parameter, _)| *parameter).collect::<Vec<_>>().join(", "))))
+                    did_you_mean(name, scope.iter().map(|(parameter, _)| *parameter)).or_else(|| {
+                        Some(format!(
+                            "parameters in scope: {}",
+                            scope.iter().map(|(parameter, _)| *parameter).collect::<Vec<_>>().join(", ")
+                        ))
+                    })
                 };
                 diagnostics.push(
                     Diagnostic::new(CUT006, span, format!("unknown template parameter `{name}`"))
@@ -601,9 +699,13 @@ impl Templates<'_> {
                             .unwrap_or_else(|| format!("fields of a `{}`: {}", kind.as_str(), kind.fields().join(", ")))
                     };
                     diagnostics.push(
-                        Diagnostic::new(CUT006, span, format!("`{name}` is a `{}` and has no field `{field}`", kind.as_str()))
-                            .with_primary_label("unknown field")
-                            .with_help(help),
+                        Diagnostic::new(
+                            CUT006,
+                            span,
+                            format!("`{name}` is a `{}` and has no field `{field}`", kind.as_str()),
+                        )
+                        .with_primary_label("unknown field")
+                        .with_help(help),
                     );
                 }
             }
@@ -626,7 +728,6 @@ impl Templates<'_> {
         }
     }
 }
-
 
 fn is_url(text: &str) -> bool {
     let Some((scheme, rest)) = text.split_once("://") else { return false };

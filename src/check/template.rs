@@ -14,7 +14,12 @@ pub struct Template {
 pub enum Part {
     Literal(String),
     /// `{name}` or `{name.field}`; `offset` is the byte offset of `{` in the template text.
-    Placeholder { name: String, field: Option<String>, offset: usize, length: usize },
+    Placeholder {
+        name: String,
+        field: Option<String>,
+        offset: usize,
+        length: usize,
+    },
 }
 
 /// A template that could not be parsed: an unclosed or empty placeholder at `offset`.

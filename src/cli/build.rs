@@ -44,7 +44,8 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
 /// never sees half a file.
 pub fn write_whole(path: &Path, text: &str) -> Result<(), Failure> {
     let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| Failure(format!("cannot write to `{}`: not a file name", path.display())))?;
+    let file_name =
+        path.file_name().ok_or_else(|| Failure(format!("cannot write to `{}`: not a file name", path.display())))?;
     let temporary = directory.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
     let fail = |error: std::io::Error| Failure(format!("cannot write `{}`: {error}", path.display()));
     let result = std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, path));

@@ -20,11 +20,11 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> Result<ExitCode, Failure> 
         any_errors |= compilation.has_errors();
         let summary = match &compilation.lowered {
             Some(lowered) => format!(
-                "{}: {} ({} steps, {} step instances, critical path {})",
+                "{}: {} ({}, {}, critical path {})",
                 plan.display(),
                 tally(&compilation.diagnostics),
-                lowered.steps.len(),
-                lowered.instances.len(),
+                super::render::count(lowered.steps.len(), "step"),
+                super::render::count(lowered.instances.len(), "step instance"),
                 crate::model::Duration::from_seconds(lowered.critical_path.seconds)
             ),
             None => format!("{}: {}", plan.display(), tally(&compilation.diagnostics)),

@@ -57,6 +57,8 @@ impl Renderer {
         if self.handler.render_report(&mut out, report).is_err() {
             out = format!("{report}\n");
         }
+        // A blank line between reports keeps them apart.
+        out.push('\n');
         out
     }
 }
@@ -151,12 +153,14 @@ impl miette::Diagnostic for Report {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        (!self.related.is_empty())
-            .then(|| Box::new(self.related.iter().map(|report| report as &dyn miette::Diagnostic)) as Box<dyn Iterator<Item = _>>)
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|report| report as &dyn miette::Diagnostic)) as Box<dyn Iterator<Item = _>>
+        })
     }
 }
 
@@ -165,11 +169,17 @@ impl miette::Diagnostic for Report {
 pub fn tally(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|diagnostic| diagnostic.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
-    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let plural = count;
     match (errors, warnings) {
         (0, 0) => "no problems".to_owned(),
         (_, 0) => plural(errors, "error"),
         (0, _) => plural(warnings, "warning"),
         _ => format!("{}, {}", plural(errors, "error"), plural(warnings, "warning")),
     }
+}
+
+/// "1 step", "3 steps".
+#[must_use]
+pub fn count(count: usize, word: &str) -> String {
+    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
 }

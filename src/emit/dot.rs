@@ -24,7 +24,13 @@ pub fn emit(plan: &LoweredPlan) -> String {
     for edge in &plan.edges {
         match &edge.reason {
             Some(reason) if edge.inferred => {
-                let _ = writeln!(out, "  {} -> {} [style=dashed, label={}];", quote(&edge.from), quote(&edge.to), quote(reason));
+                let _ = writeln!(
+                    out,
+                    "  {} -> {} [style=dashed, label={}];",
+                    quote(&edge.from),
+                    quote(&edge.to),
+                    quote(reason)
+                );
             }
             _ => {
                 let _ = writeln!(out, "  {} -> {};", quote(&edge.from), quote(&edge.to));

@@ -34,8 +34,12 @@ pub fn emit(plan: &LoweredPlan) -> String {
             }
         }
     }
-    let irreversible: Vec<&str> =
-        plan.steps.iter().filter(|step| step.irreversible.is_some()).map(|step| names[step.id.as_str()].as_str()).collect();
+    let irreversible: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|step| step.irreversible.is_some())
+        .map(|step| names[step.id.as_str()].as_str())
+        .collect();
     if !irreversible.is_empty() {
         out.push_str("  classDef irreversible stroke:#c00,stroke-width:2px\n");
         let _ = writeln!(out, "  class {} irreversible", irreversible.join(","));
@@ -57,9 +61,5 @@ fn label(step: &crate::lower::LoweredStep) -> String {
 /// Text inside a quoted Mermaid label: quotes and angle brackets as entities (the `<br/>` we add
 /// ourselves is kept).
 fn text(label: &str) -> String {
-    label
-        .replace('"', "#quot;")
-        .replace('<', "#lt;")
-        .replace('>', "#gt;")
-        .replace("#lt;br/#gt;", "<br/>")
+    label.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;").replace("#lt;br/#gt;", "<br/>")
 }

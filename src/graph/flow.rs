@@ -33,11 +33,20 @@ pub enum Verdict {
     /// The host already has this version: the step does nothing there.
     AlreadyThere,
     /// No known path from `from` to `to` (CUT012). `cause` points at the manifest's paths.
-    NoPath { cause: Span, reason: String },
+    NoPath {
+        cause: Span,
+        reason: String,
+    },
     /// The hop jumps over a required stop (CUT013).
-    SkippedStop { stop: Version, cause: Span },
+    SkippedStop {
+        stop: Version,
+        cause: Span,
+    },
     /// The hop goes back below a stop it already passed, or takes stops out of order (CUT013).
-    OutOfOrder { stop: Version, cause: Span },
+    OutOfOrder {
+        stop: Version,
+        cause: Span,
+    },
 }
 
 /// Every hop of the plan, and where each host ends.
@@ -54,18 +63,18 @@ pub struct Flow {
 impl Flow {
     /// The hops of one step on one host.
     pub fn hops_of(&self, step: usize, host: &str) -> impl Iterator<Item = &Hop> {
-        self.by_instance
-            .get(&(step, host.to_owned()))
-            .into_iter()
-            .flatten()
-            .map(|position| &self.hops[*position])
+        self.by_instance.get(&(step, host.to_owned())).into_iter().flatten().map(|position| &self.hops[*position])
     }
 
     /// What `host` has of `component` after the plan (or before it, if the plan does not touch it).
     #[must_use]
     pub fn final_version(&self, inventory: &Inventory, host: &str, component: &str) -> Option<Version> {
         self.finals.get(&(host.to_owned(), component.to_owned())).cloned().or_else(|| {
-            inventory.hosts.get(host).and_then(|entry| entry.installed.get(component)).map(|version| version.value.clone())
+            inventory
+                .hosts
+                .get(host)
+                .and_then(|entry| entry.installed.get(component))
+                .map(|version| version.value.clone())
         })
     }
 }
@@ -84,7 +93,11 @@ pub fn walk(resolved: &Resolved<'_>, order: &[usize], manifest: &Manifest, inven
             for release in &step.releases {
                 let key = (host.clone(), release.component.clone());
                 let from = current.get(&key).cloned().or_else(|| {
-                    inventory.hosts.get(host).and_then(|entry| entry.installed.get(&release.component)).map(|version| version.value.clone())
+                    inventory
+                        .hosts
+                        .get(host)
+                        .and_then(|entry| entry.installed.get(&release.component))
+                        .map(|version| version.value.clone())
                 });
                 let verdict = match manifest.components.get(&release.component) {
                     Some(component) => judge(component, from.as_ref(), &release.version),
@@ -116,6 +129,16 @@ fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict
         return Verdict::AlreadyThere;
     }
     if from > to {
+        // Back down onto a stop already passed: the stops are taken out of order.
+        let stop = component
+            .upgrade_from
+            .iter()
+            .flat_map(|edge| edge.via.iter())
+            .chain(component.required_stops.iter())
+            .find(|stop| &stop.value == to);
+        if let Some(stop) = stop {
+            return Verdict::OutOfOrder { stop: from.clone(), cause: stop.span };
+        }
         return Verdict::NoPath {
             cause: component.version.span,
             reason: format!("{from} is newer than {to}: a release step cannot downgrade"),
@@ -165,7 +188,12 @@ fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict
             reason: format!(
                 "the manifest lists upgrades to {} only from {}",
                 component.version.value,
-                component.upgrade_from.iter().map(|edge| format!("`{}`", edge.from_text)).collect::<Vec<_>>().join(", ")
+                component
+                    .upgrade_from
+                    .iter()
+                    .map(|edge| format!("`{}`", edge.from_text))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
     }
@@ -215,7 +243,8 @@ mod tests {
         assert_eq!(judge(&dten, Some(&version("4.1.0")), &version("4.2.0")), Verdict::Fine);
         assert!(matches!(judge(&dten, Some(&version("3.9.2")), &version("4.2.0")), Verdict::SkippedStop { .. }));
         assert!(matches!(judge(&dten, Some(&version("3.1.0")), &version("4.2.0")), Verdict::NoPath { .. }));
-        assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("4.0.3")), Verdict::NoPath { .. }));
+        assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("4.0.3")), Verdict::OutOfOrder { .. }));
+        assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("3.9.2")), Verdict::NoPath { .. }));
         assert_eq!(judge(&dten, Some(&version("4.2.0")), &version("4.2.0")), Verdict::AlreadyThere);
         assert_eq!(judge(&dten, None, &version("4.2.0")), Verdict::Fine);
     }
@@ -226,14 +255,18 @@ mod tests {
         assert_eq!(judge(&chain, Some(&version("3.1.0")), &version("3.9.9")), Verdict::Fine);
         assert_eq!(judge(&chain, Some(&version("3.9.9")), &version("4.0.3")), Verdict::Fine);
         assert_eq!(judge(&chain, Some(&version("4.0.3")), &version("4.2.0")), Verdict::Fine);
-        assert!(matches!(judge(&chain, Some(&version("3.1.0")), &version("4.0.3")), Verdict::SkippedStop { stop, .. } if stop == version("3.9.9")));
+        assert!(
+            matches!(judge(&chain, Some(&version("3.1.0")), &version("4.0.3")), Verdict::SkippedStop { stop, .. } if stop == version("3.9.9"))
+        );
     }
 
     #[test]
     fn required_stops_must_be_landed_on() {
         let gitlab = component(&[], &["16.3.9", "16.7.10", "16.11.10"]);
         assert_eq!(judge(&gitlab, Some(&version("16.3.9")), &version("16.7.10")), Verdict::Fine);
-        assert!(matches!(judge(&gitlab, Some(&version("16.3.9")), &version("16.11.10")), Verdict::SkippedStop { stop, .. } if stop == version("16.7.10")));
+        assert!(
+            matches!(judge(&gitlab, Some(&version("16.3.9")), &version("16.11.10")), Verdict::SkippedStop { stop, .. } if stop == version("16.7.10"))
+        );
         assert!(matches!(judge(&gitlab, Some(&version("16.11.10")), &version("4.2.0")), Verdict::NoPath { .. }));
     }
 }

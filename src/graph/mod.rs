@@ -112,7 +112,10 @@ impl StepGraph {
                             before,
                             index,
                             EdgeKind::Inferred {
-                                reason: format!("{} requires {} {}", release.component, requirement.name.value, requirement.text),
+                                reason: format!(
+                                    "{} requires {} {}",
+                                    release.component, requirement.name.value, requirement.text
+                                ),
                                 cause: requirement.name.span,
                             },
                         ));
@@ -121,7 +124,8 @@ impl StepGraph {
             }
             for (migration, _) in &step.migrations {
                 let Some(by_version) = releases.get(migration.component.as_str()) else { continue };
-                let target = manifest.components.get(&migration.component.value).map(|component| &component.version.value);
+                let target =
+                    manifest.components.get(&migration.component.value).map(|component| &component.version.value);
                 let matching: Vec<usize> = by_version
                     .iter()
                     .filter(|(version, _)| target.is_none_or(|target| *version == &target))
@@ -132,7 +136,10 @@ impl StepGraph {
                         before,
                         index,
                         EdgeKind::Inferred {
-                            reason: format!("migration {} ships with {}", migration.id.value, migration.component.value),
+                            reason: format!(
+                                "migration {} ships with {}",
+                                migration.id.value, migration.component.value
+                            ),
                             cause: migration.id.span,
                         },
                     ));
@@ -162,7 +169,10 @@ impl StepGraph {
                         inferred.push((
                             before,
                             after,
-                            EdgeKind::Inferred { reason: format!("{component_name} {lower} is a required stop"), cause },
+                            EdgeKind::Inferred {
+                                reason: format!("{component_name} {lower} is a required stop"),
+                                cause,
+                            },
                         ));
                     }
                 }
@@ -236,8 +246,11 @@ impl StepGraph {
     /// first goes first, so the same plan always gives the same order. `None` on a cycle.
     #[must_use]
     pub fn order(&self) -> Option<Vec<usize>> {
-        let mut waiting: Vec<usize> =
-            self.nodes.iter().map(|node| self.graph.neighbors_directed(*node, petgraph::Direction::Incoming).count()).collect();
+        let mut waiting: Vec<usize> = self
+            .nodes
+            .iter()
+            .map(|node| self.graph.neighbors_directed(*node, petgraph::Direction::Incoming).count())
+            .collect();
         let mut ready: BinaryHeap<Reverse<usize>> =
             waiting.iter().enumerate().filter(|(_, count)| **count == 0).map(|(step, _)| Reverse(step)).collect();
         let mut order = Vec::with_capacity(self.nodes.len());

@@ -190,7 +190,13 @@ pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
         steps.push(lower_step(checked, step_index, position + 1));
         let batch_size = step.serial.map_or(step.hosts.len().max(1), |serial| serial.batch_size(step.hosts.len()));
         for (host_position, host) in step.hosts.iter().enumerate() {
-            instances.push(lower_instance(checked, step_index, host, host_position / batch_size + 1, instances.len() + 1));
+            instances.push(lower_instance(
+                checked,
+                step_index,
+                host,
+                host_position / batch_size + 1,
+                instances.len() + 1,
+            ));
         }
     }
     let edges = checked
@@ -218,7 +224,15 @@ pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
         .hops
         .iter()
         .filter(|hop| hop.verdict == Verdict::AlreadyThere)
-        .map(|hop| format!("{} already has {} {}: `{}` does nothing there", hop.host, hop.component, hop.to, resolved.steps[hop.step].id()))
+        .map(|hop| {
+            format!(
+                "{} already has {} {}: `{}` does nothing there",
+                hop.host,
+                hop.component,
+                hop.to,
+                resolved.steps[hop.step].id()
+            )
+        })
         .collect();
     LoweredPlan {
         format: FORMAT,
@@ -261,7 +275,9 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         let before = checked.resolved.steps[before].id().to_owned();
         match kind {
             EdgeKind::After { .. } => after.push(before),
-            EdgeKind::Inferred { reason, .. } => inferred_after.push(InferredDependency { step: before, reason: reason.clone() }),
+            EdgeKind::Inferred { reason, .. } => {
+                inferred_after.push(InferredDependency { step: before, reason: reason.clone() })
+            }
         }
     }
     LoweredStep {
@@ -364,13 +380,18 @@ fn goals(checked: &Checked<'_>) -> Vec<Goal> {
         .iter()
         .map(|(component, version)| Goal {
             component: component.value.clone(),
-            to: crate::model::parse_version(&version.value).map_or_else(|_| version.value.clone(), |version| version.to_string()),
+            to: crate::model::parse_version(&version.value)
+                .map_or_else(|_| version.value.clone(), |version| version.to_string()),
             hosts: inventory
                 .hosts
                 .values()
                 .filter(|host| {
                     host.installed.contains_key(component.as_str())
-                        || checked.flow.hops.iter().any(|hop| hop.host == host.name.value && hop.component == component.value)
+                        || checked
+                            .flow
+                            .hops
+                            .iter()
+                            .any(|hop| hop.host == host.name.value && hop.component == component.value)
                 })
                 .map(|host| HostVersion {
                     host: host.name.value.clone(),
@@ -385,10 +406,12 @@ fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
     let mut changes = Vec::new();
     for &step_index in &checked.order {
         let step = &checked.resolved.steps[step_index];
-        let of_kind = |kind: ParamType| step.arguments.values().find(|bound| bound.kind == kind).map(|bound| bound.text.clone());
+        let of_kind =
+            |kind: ParamType| step.arguments.values().find(|bound| bound.kind == kind).map(|bound| bound.text.clone());
         for bound in step.arguments.values().filter(|bound| bound.kind == ParamType::ConfigKey) {
             let matrix = checked.inputs.manifest.and_then(|manifest| manifest.config.get(&bound.text));
-            let version = |value: Option<&crate::model::Spanned<semver::Version>>| value.map(|version| version.value.to_string());
+            let version =
+                |value: Option<&crate::model::Spanned<semver::Version>>| value.map(|version| version.value.to_string());
             changes.push(ConfigChange {
                 step: step.id().to_owned(),
                 key: bound.text.clone(),
@@ -410,7 +433,8 @@ fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
 /// steps also wait for every preflight step.
 fn critical_path(checked: &Checked<'_>) -> CriticalPath {
     let steps = &checked.resolved.steps;
-    let weight = |index: usize| steps[index].estimate.map_or(0, crate::model::Duration::millis) * batches(&steps[index]) as u64;
+    let weight =
+        |index: usize| steps[index].estimate.map_or(0, crate::model::Duration::millis) * batches(&steps[index]) as u64;
     let mut finish = vec![0u64; steps.len()];
     let mut previous: Vec<Option<usize>> = vec![None; steps.len()];
     let mut last_preflight: Option<usize> = None;
@@ -429,7 +453,9 @@ fn critical_path(checked: &Checked<'_>) -> CriticalPath {
             }
         }
         finish[index] = start + weight(index);
-        if steps[index].step.phase == Phase::Preflight && last_preflight.is_none_or(|longest| finish[index] > finish[longest]) {
+        if steps[index].step.phase == Phase::Preflight
+            && last_preflight.is_none_or(|longest| finish[index] > finish[longest])
+        {
             last_preflight = Some(index);
         }
     }

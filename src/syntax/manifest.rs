@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing,
-    Spanned, UpgradeEdge,
+    Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned,
+    UpgradeEdge,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::reader::{Reader, abbreviate};
@@ -130,9 +130,7 @@ fn read_component(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -
         .unwrap_or_default();
     let required_stops = fields
         .get("required_stops")
-        .map(|node| {
-            reader.items(node, "`required_stops`").iter().filter_map(|item| reader.version_of(item)).collect()
-        })
+        .map(|node| reader.items(node, "`required_stops`").iter().filter_map(|item| reader.version_of(item)).collect())
         .unwrap_or_default();
     Some(Component { name, version, requires, units, renamed_units, reboot, upgrade_from, required_stops })
 }
@@ -141,8 +139,12 @@ fn read_upgrade_edge(reader: &mut Reader<'_>, node: &Node) -> Option<UpgradeEdge
     let fields = reader.fields(node, &["from", "via"], "an `upgrade_from` entry")?;
     let Some(from_node) = fields.get("from") else {
         reader.report(
-            Diagnostic::new(CUT001, Span { end: node.span.start, ..node.span }, "an `upgrade_from` entry has no `from`")
-                .with_help("add the versions this path starts from, like `from: \">=4.0.0, <4.2.0\"`"),
+            Diagnostic::new(
+                CUT001,
+                Span { end: node.span.start, ..node.span },
+                "an `upgrade_from` entry has no `from`",
+            )
+            .with_help("add the versions this path starts from, like `from: \">=4.0.0, <4.2.0\"`"),
         );
         return None;
     };

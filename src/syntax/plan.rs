@@ -3,8 +3,8 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Backoff, Call, Commands, Effect, Library, Param, ParamType, Phase, Plan,
-    Retries, Serial, Spanned, Step, Tuning, Undo,
+    Action, Argument, Backoff, Call, Commands, Effect, Library, Param, ParamType, Phase, Plan, Retries, Serial,
+    Spanned, Step, Tuning, Undo,
 };
 use crate::source::FileId;
 use crate::syntax::reader::{Fields, Reader};
@@ -68,7 +68,8 @@ pub fn read_plan(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -
     let mut reader = Reader { diagnostics };
     let fields = reader.fields(root, PLAN_FIELDS, "a plan")?;
     let language = read_language(&mut reader, &fields, root);
-    let name = reader.required_string(&fields, "plan", "the plan").unwrap_or_else(|| Spanned::new(String::new(), root.span));
+    let name =
+        reader.required_string(&fields, "plan", "the plan").unwrap_or_else(|| Spanned::new(String::new(), root.span));
     let manifest = reader.required_string(&fields, "manifest", "the plan");
     let inventory = reader.required_string(&fields, "inventory", "the plan");
     let window = reader.duration(&fields, "window");
@@ -120,8 +121,12 @@ pub fn read_library(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>
 fn read_language(reader: &mut Reader<'_>, fields: &Fields<'_>, root: &Node) -> Spanned<u32> {
     let Some(node) = fields.get("cutover") else {
         reader.report(
-            Diagnostic::new(CUT001, crate::source::Span { end: root.span.start, ..root.span }, "the plan does not say its language version")
-                .with_help(format!("add `cutover: {LANGUAGE_VERSION}` as the first line")),
+            Diagnostic::new(
+                CUT001,
+                crate::source::Span { end: root.span.start, ..root.span },
+                "the plan does not say its language version",
+            )
+            .with_help(format!("add `cutover: {LANGUAGE_VERSION}` as the first line")),
         );
         return Spanned::new(LANGUAGE_VERSION, root.span);
     };
@@ -172,7 +177,9 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
                 reader.report(
                     Diagnostic::new(CUT002, key_node.span, format!("`{key}` on a step that calls an action"))
                         .with_primary_label("only inline steps carry this")
-                        .with_help(format!("set `{key}` in the action's definition, or drop `do:` and write the step inline")),
+                        .with_help(format!(
+                            "set `{key}` in the action's definition, or drop `do:` and write the step inline"
+                        )),
                 );
             }
         }
@@ -275,9 +282,7 @@ fn read_retries(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Retries>
         Some(count) => count.value,
         None if fields.has("count") => return None,
         None => {
-            reader.report(
-                Diagnostic::new(CUT001, node.span, "`retries` has no `count`").with_help("add `count: 3`"),
-            );
+            reader.report(Diagnostic::new(CUT001, node.span, "`retries` has no `count`").with_help("add `count: 3`"));
             return None;
         }
     };
@@ -300,11 +305,10 @@ fn read_effects(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Vec<Spanned<Eff
             Some(effect) => Some(Spanned::new(effect, text.span)),
             None => {
                 reader.report(
-                    Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value))
-                        .with_optional_help(
-                            crate::diagnostic::did_you_mean(&text.value, Effect::NAMES)
-                                .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
-                        ),
+                    Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value)).with_optional_help(
+                        crate::diagnostic::did_you_mean(&text.value, Effect::NAMES)
+                            .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
+                    ),
                 );
                 None
             }
@@ -334,8 +338,7 @@ fn read_action(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> O
     let mut estimate_from = None;
     let estimate = match fields.get("estimate").and_then(|node| node.as_scalar().map(|scalar| (node, scalar))) {
         Some((node, scalar)) if scalar.text.starts_with('{') && scalar.text.ends_with('}') => {
-            estimate_from =
-                Some(Spanned::new(scalar.text[1..scalar.text.len() - 1].trim().to_owned(), node.span));
+            estimate_from = Some(Spanned::new(scalar.text[1..scalar.text.len() - 1].trim().to_owned(), node.span));
             None
         }
         _ => reader.duration(&fields, "estimate"),
@@ -356,7 +359,8 @@ fn read_params(reader: &mut Reader<'_>, node: &Node) -> Vec<Param> {
         .into_iter()
         .filter_map(|(name, declaration)| {
             let (kind_node, default) = if let NodeKind::Mapping(_) = declaration.kind {
-                let fields = reader.fields(declaration, &["type", "default"], &format!("parameter `{}`", name.value))?;
+                let fields =
+                    reader.fields(declaration, &["type", "default"], &format!("parameter `{}`", name.value))?;
                 let Some(kind) = fields.get("type") else {
                     reader.report(
                         Diagnostic::new(CUT001, name.span, format!("parameter `{}` has no `type`", name.value))

@@ -89,7 +89,11 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     // keeps even a debug build far from overflow at the depth limit.
     let parse_once = || serde_saphyr::from_str_with_options::<RawNode>(text, limited_options());
     let parsed = std::thread::scope(|scope| {
-        match std::thread::Builder::new().name("yaml".to_owned()).stack_size(PARSER_STACK_BYTES).spawn_scoped(scope, parse_once) {
+        match std::thread::Builder::new()
+            .name("yaml".to_owned())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, parse_once)
+        {
             Ok(handle) => handle.join().unwrap_or_else(|_| Err(de::Error::custom("the YAML parser failed"))),
             // Without a thread of our own, parse on this one: the depth limit still holds.
             Err(_) => parse_once(),
@@ -102,10 +106,14 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
 }
 
 fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> Diagnostic {
-    let offset = error
-        .location()
-        .and_then(|location| location.span().byte_offset())
-        .map_or(0, |offset| usize::try_from(offset).unwrap_or(usize::MAX).min(text.len()));
+    let offset = error.location().map_or(0, |location| {
+        location
+            .span()
+            .byte_offset()
+            .and_then(|offset| usize::try_from(offset).ok())
+            .unwrap_or_else(|| offset_of(text, location.line(), location.column()))
+            .min(text.len())
+    });
     let length = text[offset..].chars().next().map_or(0, char::len_utf8);
     let message = match error {
         serde_saphyr::Error::Budget { .. } => format!(
@@ -115,6 +123,23 @@ fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> Diagno
         _ => tidy_message(&error.to_string()),
     };
     Diagnostic::new(CUT001, Span::new(file, offset, offset + length), format!("invalid YAML: {message}"))
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: u64, column: u64) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    let within: usize = rest
+        .chars()
+        .take_while(|character| *character != '\n')
+        .take(usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX))
+        .map(char::len_utf8)
+        .sum();
+    line_start + within
 }
 
 /// The library's message without the position it appends (the span shows that) and with the
@@ -322,6 +347,7 @@ mod tests {
         let text = "a: [1, 2\nb: 3\n";
         let error = parse(FileId(0), text).unwrap_err();
         assert_eq!(error.code, CUT001);
+        assert!(error.primary.span.start > 0, "the span points into the text, not at its start");
         assert!(error.message.starts_with("invalid YAML: "), "{}", error.message);
     }
 

@@ -24,22 +24,33 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::new(CUT010, component_name.span, format!("unknown component `{}`", component_name.value))
                     .with_primary_label(format!("not a component of {}", manifest.package.value))
-                    .with_optional_help(did_you_mean(component_name.as_str(), manifest.components.keys().map(String::as_str))),
+                    .with_optional_help(did_you_mean(
+                        component_name.as_str(),
+                        manifest.components.keys().map(String::as_str),
+                    )),
             );
             continue;
         };
         let goal = match parse_version(&version_text.value) {
             Ok(goal) => goal,
             Err(message) => {
-                diagnostics.push(Diagnostic::new(CUT001, version_text.span, message).with_primary_label("not a version"));
+                diagnostics
+                    .push(Diagnostic::new(CUT001, version_text.span, message).with_primary_label("not a version"));
                 continue;
             }
         };
         if !component.offered_versions().any(|offered| offered.value == goal) {
             diagnostics.push(
-                Diagnostic::new(CUT011, version_text.span, format!("the manifest does not offer {} {goal}", component_name.value))
-                    .with_primary_label("no such version in the manifest")
-                    .with_label(component.version.span, format!("{} is offered at {}", component_name.value, component.version.value)),
+                Diagnostic::new(
+                    CUT011,
+                    version_text.span,
+                    format!("the manifest does not offer {} {goal}", component_name.value),
+                )
+                .with_primary_label("no such version in the manifest")
+                .with_label(
+                    component.version.span,
+                    format!("{} is offered at {}", component_name.value, component.version.value),
+                ),
             );
             continue;
         }
@@ -67,8 +78,11 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             component_name.value
         ));
         let first_host = behind[0].split(' ').next().unwrap_or_default();
-        if let Some(installed) = inventory.hosts.get(first_host).and_then(|host| host.installed.get(component_name.as_str())) {
-            diagnostic = diagnostic.with_label(installed.span, format!("{first_host} runs {} {}", component_name.value, installed.value));
+        if let Some(installed) =
+            inventory.hosts.get(first_host).and_then(|host| host.installed.get(component_name.as_str()))
+        {
+            diagnostic = diagnostic
+                .with_label(installed.span, format!("{first_host} runs {} {}", component_name.value, installed.value));
         }
         diagnostics.push(diagnostic);
     }

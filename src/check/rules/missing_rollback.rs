@@ -22,13 +22,17 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         }
         // A rollback that failed to parse was already reported; do not report it missing too.
-        let has_written_undo = step.action.map_or(step.step.commands.undo.is_some(), |action| action.commands.undo.is_some());
+        let has_written_undo =
+            step.action.map_or(step.step.commands.undo.is_some(), |action| action.commands.undo.is_some());
         if has_written_undo {
             continue;
         }
-        let mut diagnostic =
-            Diagnostic::new(CUT030, step.step.id.span, format!("step `{}` changes something and has no rollback", step.id()))
-                .with_primary_label("neither `rollback` nor `irreversible`");
+        let mut diagnostic = Diagnostic::new(
+            CUT030,
+            step.step.id.span,
+            format!("step `{}` changes something and has no rollback", step.id()),
+        )
+        .with_primary_label("neither `rollback` nor `irreversible`");
         diagnostic = match step.action {
             Some(action) => diagnostic
                 .with_label(action.name.span, "the action is defined here without a rollback")

@@ -20,12 +20,9 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         if step.step.phase != Phase::Preflight || step.readonly || step.run.is_none() {
             continue;
         }
-        let mut diagnostic = Diagnostic::new(
-            CUT035,
-            step.step.id.span,
-            format!("preflight step `{}` is not read-only", step.id()),
-        )
-        .with_primary_label("preflight may only look, not change");
+        let mut diagnostic =
+            Diagnostic::new(CUT035, step.step.id.span, format!("preflight step `{}` is not read-only", step.id()))
+                .with_primary_label("preflight may only look, not change");
         diagnostic = match step.action {
             Some(action) => diagnostic
                 .with_label(action.name.span, "this action is not `readonly: true`")

@@ -48,7 +48,7 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
                 hop.span,
                 format!("{component} {from} → {to} on {hosts} takes the stops out of order"),
             )
-            .with_primary_label(format!("the hosts already passed {stop}"))
+            .with_primary_label(format!("the hosts are already at {stop}, past this stop"))
             .with_label(*cause, "the stops are declared in this order")
             .with_help("order the release steps by version, each stop after the one before it"),
             _ => continue,

@@ -22,7 +22,8 @@ use crate::model::{Inventory, Requirement};
 use crate::source::Span;
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
-    let (Some(flow), Some(manifest), Some(inventory)) = (context.flow, context.inputs.manifest, context.inputs.inventory)
+    let (Some(flow), Some(manifest), Some(inventory)) =
+        (context.flow, context.inputs.manifest, context.inputs.inventory)
     else {
         return;
     };
@@ -36,16 +37,19 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             }
             for requirement in &component.requires {
                 if let Some(problem) = check_requirement(requirement, host, &hosts, inventory, flow) {
-                    unmet.entry((component_name.as_str(), requirement.name.as_str())).or_default().push((host.clone(), problem));
+                    unmet
+                        .entry((component_name.as_str(), requirement.name.as_str()))
+                        .or_default()
+                        .push((host.clone(), problem));
                 }
             }
         }
     }
     for ((component_name, required), failures) in unmet {
         let component = &manifest.components[component_name];
-        let requirement = component.requires.iter().find(|requirement| requirement.name.value == required).expect("grouped from it");
-        let primary = release_span(flow, component_name, &failures[0].0)
-            .unwrap_or(requirement.requirement.span);
+        let requirement =
+            component.requires.iter().find(|requirement| requirement.name.value == required).expect("grouped from it");
+        let primary = release_span(flow, component_name, &failures[0].0).unwrap_or(requirement.requirement.span);
         let found: Vec<String> = failures
             .iter()
             .map(|(host, version)| match version {
@@ -55,7 +59,10 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             .collect();
         let nowhere = failures.iter().all(|(_, version)| version.is_none());
         let message = if nowhere {
-            format!("{component_name} {} requires {required} {}, which no host of the inventory has", component.version.value, requirement.text)
+            format!(
+                "{component_name} {} requires {required} {}, which no host of the inventory has",
+                component.version.value, requirement.text
+            )
         } else {
             format!(
                 "{component_name} {} requires {required} {}, but {}",
@@ -129,7 +136,8 @@ mod tests {
 
     #[test]
     fn a_dependency_nowhere_in_the_inventory() {
-        let inventory = "groups: { app: [app-1] }\nhosts:\n  app-1: { installed: { dten-core: 4.1.0, openssl: 3.0.13 } }\n";
+        let inventory =
+            "groups: { app: [app-1] }\nhosts:\n  app-1: { installed: { dten-core: 4.1.0, openssl: 3.0.13 } }\n";
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
         let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, inventory);
         assert_eq!(codes_of(&diagnostics), ["CUT014"]);

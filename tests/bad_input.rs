@@ -1,0 +1,158 @@
+//! Bad input never panics and never hangs: each case gives a diagnostic (exit 1) or one clear
+//! line (exit 2). A watchdog kills a run that takes more than ten seconds (a hang, not a
+//! benchmark: speed is measured by `cargo bench`).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn check(plan: &Path) -> Run {
+    let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["check", plan.to_str().expect("UTF-8 path")])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    // Output is read while waiting (a full pipe would stall the child); the watchdog only kills.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait_with_output()));
+    let output = match receiver.recv_timeout(Duration::from_secs(10)) {
+        Ok(output) => output.expect("output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("`cutover check {}` hung", plan.display());
+        }
+    };
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn assert_clean_failure(run: &Run, expected_code: i32, needle: &str) {
+    assert_eq!(run.code, Some(expected_code), "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains(needle), "expected {needle:?} in:\n{all}");
+    assert!(!all.contains("panicked") && !all.contains("RUST_BACKTRACE"), "a panic:\n{all}");
+    if expected_code == 2 {
+        assert_eq!(run.stderr.lines().count(), 1, "one clear line, got:\n{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+}
+
+const HEADER: &str = "cutover: 1\nplan: bad\nmanifest: manifest.json\ninventory: inventory.yaml\n";
+
+fn plan_set(name: &str, plan: &str, manifest: &[u8]) -> std::path::PathBuf {
+    let directory = common::scratch(name);
+    std::fs::write(directory.join("plan.yaml"), plan).expect("write plan");
+    std::fs::write(directory.join("manifest.json"), manifest).expect("write manifest");
+    std::fs::write(directory.join("inventory.yaml"), "groups: { app: [app-1] }\n").expect("write inventory");
+    directory.join("plan.yaml")
+}
+
+#[test]
+fn a_missing_plan_is_one_line() {
+    let run = check(&common::root().join("target/no-such-plan.yaml"));
+    assert_clean_failure(&run, 2, "no such file");
+}
+
+#[test]
+fn a_directory_is_one_line() {
+    let run = check(&common::scratch("a-directory"));
+    assert_clean_failure(&run, 2, "is a directory");
+}
+
+#[test]
+fn a_manifest_that_is_not_json_is_a_diagnostic() {
+    let plan = plan_set("not-json", HEADER, b"this is not json, nor a mapping\n");
+    let run = check(&plan);
+    assert_clean_failure(&run, 1, "expected a mapping for a package manifest");
+}
+
+#[test]
+fn a_missing_manifest_is_a_diagnostic_at_its_name() {
+    let directory = common::scratch("missing-manifest");
+    std::fs::write(directory.join("plan.yaml"), HEADER).expect("write");
+    std::fs::write(directory.join("inventory.yaml"), "groups: {}\n").expect("write");
+    let run = check(&directory.join("plan.yaml"));
+    assert_clean_failure(&run, 1, "CUT007");
+}
+
+#[test]
+fn an_alias_bomb_is_refused() {
+    let mut bomb = String::from(HEADER);
+    bomb.push_str("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..10u8 {
+        let previous = (b'a' + level - 1) as char;
+        let name = (b'a' + level) as char;
+        let items = vec![format!("*{previous}"); 10].join(", ");
+        bomb.push_str(&format!("{name}: &{name} [{items}]\n"));
+    }
+    let plan = plan_set("alias-bomb", &bomb, b"{}");
+    let run = check(&plan);
+    assert_clean_failure(&run, 1, "CUT001");
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let deep = format!("{HEADER}steps: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let plan = plan_set("deep-flow", &deep, b"{}");
+    assert_clean_failure(&check(&plan), 1, "CUT001");
+    // Block nesting needs one more space per level, so 3,000 levels already make 4.5 MB.
+    let block: String = (0..3000).map(|level| format!("{}k:\n", " ".repeat(level))).collect();
+    let plan = plan_set("deep-block", &format!("{HEADER}{block}"), b"{}");
+    assert_clean_failure(&check(&plan), 1, "CUT001");
+}
+
+#[test]
+fn a_twenty_megabyte_plan_is_one_line() {
+    let mut huge = String::from(HEADER);
+    huge.push_str("steps:\n");
+    let step = "  - { id: s, run: \"echo a long command to pad the file out\", rollback: \"true\" }\n";
+    while huge.len() < 20 * 1024 * 1024 {
+        huge.push_str(step);
+    }
+    let plan = plan_set("huge", &huge, b"{}");
+    assert_clean_failure(&check(&plan), 2, "over the limit");
+}
+
+#[test]
+fn binary_garbage_is_one_line() {
+    let directory = common::scratch("garbage");
+    let garbage: Vec<u8> = (0..65_536u32).map(|index| (index.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(directory.join("plan.yaml"), &garbage).expect("write");
+    assert_clean_failure(&check(&directory.join("plan.yaml")), 2, "binary");
+    // Invalid UTF-8 without NUL bytes.
+    let latin1: Vec<u8> = b"cutover: 1\nplan: caf\xe9\n".to_vec();
+    std::fs::write(directory.join("latin1.yaml"), latin1).expect("write");
+    assert_clean_failure(&check(&directory.join("latin1.yaml")), 2, "not UTF-8");
+}
+
+#[test]
+fn a_garbage_manifest_is_a_diagnostic() {
+    let plan = plan_set("garbage-manifest", HEADER, b"{\"package\": [1, 2, }}}} ::: \x7f");
+    assert_clean_failure(&check(&plan), 1, "CUT001");
+}
+
+#[test]
+fn unusable_arguments_exit_2() {
+    let output = common::cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "pdf"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = common::cutover(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output =
+        common::cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "json", "-o", "/nonexistent-dir/x.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(common::stderr(&output).lines().count(), 1, "{}", common::stderr(&output));
+}

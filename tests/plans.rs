@@ -1,0 +1,134 @@
+//! The plan sets under `plans/`: they check clean, build the same bytes twice, and their outputs
+//! for `plans/dten-4.2` are snapshotted.
+
+mod common;
+
+use common::{cutover, stdout};
+
+fn plan_files() -> Vec<String> {
+    let mut plans: Vec<String> = std::fs::read_dir(common::root().join("plans"))
+        .expect("plans/ exists")
+        .flatten()
+        .filter(|entry| entry.path().join("plan.yaml").is_file())
+        .map(|entry| format!("plans/{}/plan.yaml", entry.file_name().to_string_lossy()))
+        .collect();
+    plans.sort();
+    plans
+}
+
+#[test]
+fn every_plan_set_checks_clean() {
+    let plans = plan_files();
+    assert!(plans.len() >= 3, "expected the dten, PostgreSQL and GitLab plan sets, found {plans:?}");
+    for plan in plans {
+        let compilation = cutover::compile_path(&common::root().join(&plan)).expect("plan loads");
+        let codes: Vec<String> = compilation.diagnostics.iter().map(|diagnostic| diagnostic.code.to_string()).collect();
+        assert!(codes.is_empty(), "{plan}: {codes:?}");
+        assert!(compilation.lowered.is_some(), "{plan} lowers");
+        let output = cutover(&["check", &plan]);
+        assert_eq!(output.status.code(), Some(0), "{plan}: {}", stdout(&output));
+    }
+}
+
+#[test]
+fn builds_are_deterministic() {
+    for plan in plan_files() {
+        for format in ["json", "dot", "mermaid"] {
+            let first = cutover(&["build", &plan, "--emit", format]);
+            let second = cutover(&["build", &plan, "--emit", format]);
+            assert_eq!(first.status.code(), Some(0), "{plan} {format}");
+            assert!(!first.stdout.is_empty());
+            assert_eq!(first.stdout, second.stdout, "{plan} --emit {format} differs between runs");
+        }
+    }
+}
+
+#[test]
+fn dten_json() {
+    let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(value["format"], "cutover-plan/1");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn dten_dot() {
+    let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "dot"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn dten_mermaid() {
+    let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "mermaid"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn dten_graph_text() {
+    let output = cutover(&["graph", "plans/dten-4.2/plan.yaml"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+/// `.from` follows earlier releases per host: after the 4.0.3 stop, the 4.2.0 step's rollback
+/// goes back to 4.0.3, not to the inventory's 3.9.2.
+#[test]
+fn release_from_follows_the_graph() {
+    let compilation = cutover::compile_path(&common::root().join("plans/dten-4.2/plan.yaml")).expect("loads");
+    let lowered = compilation.lowered.expect("lowers");
+    let core_releases: Vec<(&str, Option<&str>, &str)> = lowered
+        .instances
+        .iter()
+        .filter(|instance| instance.host == "app-1")
+        .flat_map(|instance| instance.releases.iter())
+        .filter(|release| release.component == "dten-core")
+        .map(|release| (release.component.as_str(), release.from.as_deref(), release.to.as_str()))
+        .collect();
+    assert_eq!(core_releases, [("dten-core", Some("3.9.2"), "4.0.3"), ("dten-core", Some("4.0.3"), "4.2.0")]);
+    let target = lowered
+        .instances
+        .iter()
+        .find(|instance| {
+            instance.host == "app-1"
+                && instance.releases.iter().any(|release| release.to == "4.2.0" && release.component == "dten-core")
+        })
+        .expect("the 4.2.0 instance on app-1");
+    let rollback = target.rollback.as_deref().expect("a rollback");
+    assert!(rollback.contains("'4.0.3'"), "rollback should reinstall the stop: {rollback}");
+    assert!(!rollback.contains("3.9.2"), "rollback must not skip back to the inventory's version: {rollback}");
+}
+
+#[test]
+fn output_file_is_written_whole_and_only_on_success() {
+    let scratch = common::scratch("build-output");
+    let target = scratch.join("plan.json");
+    let output =
+        cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "json", "-o", target.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(0));
+    let written = std::fs::read_to_string(&target).expect("written");
+    assert!(written.starts_with('{') && written.ends_with("}\n"));
+    let leftovers: Vec<_> = std::fs::read_dir(&scratch)
+        .expect("listable")
+        .flatten()
+        .filter(|entry| entry.file_name() != "plan.json")
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
+
+    let broken = scratch.join("broken.yaml");
+    std::fs::write(&broken, "cutover: 1\nplan: x\nsteps: [{ id: a, run: ./a.sh }]\n").expect("write");
+    let not_written = scratch.join("not.json");
+    let output = cutover(&[
+        "build",
+        broken.to_str().expect("UTF-8"),
+        "--emit",
+        "json",
+        "-o",
+        not_written.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!not_written.exists(), "no output on errors");
+}
