@@ -10,6 +10,7 @@ build:
 # `INSTA_UPDATE=always cargo test` and `git diff`).
 test:
 	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
 	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null

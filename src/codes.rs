@@ -130,6 +130,7 @@ registry! {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::fmt::Write as _;
 
     #[test]
     fn codes_and_names_are_unique_and_well_formed() {
@@ -163,8 +164,10 @@ mod tests {
 
     #[test]
     fn registry_list_is_stable() {
-        let listing: String =
-            RULES.iter().map(|rule| format!("{} {} {}\n", rule.code, rule.name, rule.severity.as_str())).collect();
+        let listing = RULES.iter().fold(String::new(), |mut listing, rule| {
+            let _ = writeln!(listing, "{} {} {}", rule.code, rule.name, rule.severity.as_str());
+            listing
+        });
         insta::assert_snapshot!(listing);
     }
 }

@@ -48,6 +48,9 @@ pub fn compile_path(path: &Path) -> Result<Compilation, LoadError> {
 ///
 /// # Errors
 /// The plan file itself cannot be read.
+///
+/// # Panics
+/// Only if the built-in prelude does not read cleanly, which a unit test rules out.
 pub fn compile(mut sources: SourceMap, path: &Path) -> Result<Compilation, LoadError> {
     if path.extension().is_some_and(|extension| extension == "cutover") {
         return Err(LoadError {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -26,12 +27,11 @@ fn check(plan: &Path) -> Run {
     // Output is read while waiting (a full pipe would stall the child); the watchdog only kills.
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || sender.send(child.wait_with_output()));
-    let output = match receiver.recv_timeout(Duration::from_secs(10)) {
-        Ok(output) => output.expect("output"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("`cutover check {}` hung", plan.display());
-        }
+    let output = if let Ok(output) = receiver.recv_timeout(Duration::from_secs(10)) {
+        output.expect("output")
+    } else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("`cutover check {}` hung", plan.display());
     };
     Run {
         code: output.status.code(),
@@ -97,7 +97,7 @@ fn an_alias_bomb_is_refused() {
         let previous = (b'a' + level - 1) as char;
         let name = (b'a' + level) as char;
         let items = vec![format!("*{previous}"); 10].join(", ");
-        bomb.push_str(&format!("{name}: &{name} [{items}]\n"));
+        let _ = writeln!(bomb, "{name}: &{name} [{items}]");
     }
     let plan = plan_set("alias-bomb", &bomb, b"{}");
     let run = check(&plan);
@@ -110,7 +110,7 @@ fn deep_nesting_is_refused() {
     let plan = plan_set("deep-flow", &deep, b"{}");
     assert_clean_failure(&check(&plan), 1, "CUT001");
     // Block nesting needs one more space per level, so 3,000 levels already make 4.5 MB.
-    let block: String = (0..3000).map(|level| format!("{}k:\n", " ".repeat(level))).collect();
+    let block: String = (0..3000).map(|level| " ".repeat(level) + "k:\n").collect();
     let plan = plan_set("deep-block", &format!("{HEADER}{block}"), b"{}");
     assert_clean_failure(&check(&plan), 1, "CUT001");
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
@@ -61,8 +62,12 @@ fn yaml_double_quoted(value: &str) -> String {
                 out.push(character);
             }
             _ if code >= 0x10000 => out.push(character),
-            _ if code <= 0xffff => out.push_str(&format!("\\u{code:04x}")),
-            _ => out.push_str(&format!("\\U{code:08x}")),
+            _ if code <= 0xffff => {
+                let _ = write!(out, "\\u{code:04x}");
+            }
+            _ => {
+                let _ = write!(out, "\\U{code:08x}");
+            }
         }
     }
     out.push('"');

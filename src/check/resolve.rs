@@ -274,39 +274,36 @@ impl<'m> Binder<'_, 'm> {
         };
         let mut scope: Vec<(&str, ParamType)> = Vec::new();
         if let Some(call) = &step.call {
-            match self.actions.get(call.action.as_str()) {
-                Some(compiled) => {
-                    let action = compiled.action;
-                    resolved.action = Some(action);
-                    self.bind_arguments(step, action, &mut resolved, diagnostics);
-                    scope = action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
-                    resolved.run = compiled.run.clone();
-                    resolved.undo = compiled.undo.clone();
-                    resolved.verify.extend(compiled.verify.clone());
-                    resolved.cleanup.extend(compiled.cleanup.clone());
-                    resolved.readonly |= action.readonly;
-                    resolved.effects.extend(action.effects.iter().map(|effect| effect.value));
-                    resolved.estimate =
-                        resolved.estimate.or(action.tuning.estimate.as_ref().map(|estimate| estimate.value));
-                    resolved.timeout = resolved.timeout.or(action.tuning.timeout.as_ref().map(|timeout| timeout.value));
-                    if resolved.retries.is_none() {
-                        resolved.retries = action.tuning.retries.as_ref().map(|retries| retries.value.clone());
-                    }
-                    if resolved.estimate.is_none() {
-                        resolved.estimate = self.estimate_from_arguments(action, &resolved, diagnostics);
-                    }
+            if let Some(compiled) = self.actions.get(call.action.as_str()) {
+                let action = compiled.action;
+                resolved.action = Some(action);
+                self.bind_arguments(step, action, &mut resolved, diagnostics);
+                scope = action.params.iter().map(|param| (param.name.as_str(), param.kind.value)).collect();
+                resolved.run.clone_from(&compiled.run);
+                resolved.undo.clone_from(&compiled.undo);
+                resolved.verify.extend(compiled.verify.clone());
+                resolved.cleanup.extend(compiled.cleanup.clone());
+                resolved.readonly |= action.readonly;
+                resolved.effects.extend(action.effects.iter().map(|effect| effect.value));
+                resolved.estimate =
+                    resolved.estimate.or(action.tuning.estimate.as_ref().map(|estimate| estimate.value));
+                resolved.timeout = resolved.timeout.or(action.tuning.timeout.as_ref().map(|timeout| timeout.value));
+                if resolved.retries.is_none() {
+                    resolved.retries = action.tuning.retries.as_ref().map(|retries| retries.value.clone());
                 }
-                None => {
-                    let mut names: Vec<&str> = self.actions.keys().copied().collect();
-                    names.sort_unstable();
-                    diagnostics.push(
-                        Diagnostic::new(CUT006, call.action.span, format!("unknown action `{}`", call.action.value))
-                            .with_primary_label("no action of this name")
-                            .with_optional_help(did_you_mean(call.action.as_str(), names.iter().copied()).or_else(
-                                || Some("define it under `actions:`, or in a library named by `use:`".to_owned()),
-                            )),
-                    );
+                if resolved.estimate.is_none() {
+                    resolved.estimate = Self::estimate_from_arguments(action, &resolved, diagnostics);
                 }
+            } else {
+                let mut names: Vec<&str> = self.actions.keys().copied().collect();
+                names.sort_unstable();
+                diagnostics.push(
+                    Diagnostic::new(CUT006, call.action.span, format!("unknown action `{}`", call.action.value))
+                        .with_primary_label("no action of this name")
+                        .with_optional_help(did_you_mean(call.action.as_str(), names.iter().copied()).or_else(|| {
+                            Some("define it under `actions:`, or in a library named by `use:`".to_owned())
+                        })),
+                );
             }
         } else {
             resolved.run = step.commands.run.as_ref().and_then(|run| self.templates.parse(run, &scope, diagnostics));
@@ -433,17 +430,7 @@ impl<'m> Binder<'_, 'm> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Bound> {
         let text = value.value.as_str();
-        let wrong = |expected: &str| {
-            Diagnostic::new(
-                CUT006,
-                value.span,
-                format!(
-                    "argument `{parameter}` expects {expected}, found `{}`",
-                    crate::syntax::reader::abbreviate(text)
-                ),
-            )
-            .with_primary_label(format!("not {expected}"))
-        };
+        let wrong = |expected: &str| wrong_type(value, parameter, expected);
         if text.contains('\0') {
             diagnostics.push(
                 Diagnostic::new(CUT006, value.span, format!("argument `{parameter}` holds a NUL byte"))
@@ -456,20 +443,22 @@ impl<'m> Binder<'_, 'm> {
             |value_kind: Value| Some(Bound { kind, value: value_kind, text: text.to_owned(), span: value.span });
         match kind {
             ParamType::String | ParamType::Unit | ParamType::ConfigKey => bound(Value::Text),
-            ParamType::Int => match text.parse::<i64>() {
-                Ok(number) => bound(Value::Int(number)),
-                Err(_) => {
+            ParamType::Int => {
+                if let Ok(number) = text.parse::<i64>() {
+                    bound(Value::Int(number))
+                } else {
                     diagnostics.push(wrong("a whole number"));
                     None
                 }
-            },
-            ParamType::Bool => match crate::syntax::reader::parse_bool(text) {
-                Some(flag) => bound(Value::Bool(flag)),
-                None => {
+            }
+            ParamType::Bool => {
+                if let Some(flag) = crate::syntax::reader::parse_bool(text) {
+                    bound(Value::Bool(flag))
+                } else {
                     diagnostics.push(wrong("`true` or `false`"));
                     None
                 }
-            },
+            }
             ParamType::Path => {
                 if text.is_empty() || text.contains('\n') {
                     diagnostics.push(wrong("a path"));
@@ -489,13 +478,14 @@ impl<'m> Binder<'_, 'm> {
                     None
                 }
             }
-            ParamType::Duration => match Duration::parse(text) {
-                Some(duration) => bound(Value::Duration(duration)),
-                None => {
+            ParamType::Duration => {
+                if let Some(duration) = Duration::parse(text) {
+                    bound(Value::Duration(duration))
+                } else {
                     diagnostics.push(wrong("a duration like 90s, 5m or 1h30m"));
                     None
                 }
-            },
+            }
             ParamType::Group => {
                 let inventory = self.inputs.inventory?;
                 if inventory.groups.contains_key(text) {
@@ -529,52 +519,69 @@ impl<'m> Binder<'_, 'm> {
                     None
                 }
             }
-            ParamType::Release => {
-                let Some((component_name, version_text)) = text.split_once('@') else {
-                    diagnostics.push(wrong("a release like `dten-core@4.2.0`").with_help("write `component@version`"));
-                    return None;
-                };
-                let version = match parse_version(version_text) {
-                    Ok(version) => version,
-                    Err(message) => {
-                        diagnostics.push(
-                            Diagnostic::new(CUT006, value.span, format!("argument `{parameter}`: {message}"))
-                                .with_primary_label("not a version"),
-                        );
-                        return None;
-                    }
-                };
-                if let Some(component) = self.component(component_name, value.span, diagnostics) {
-                    if !component.offered_versions().any(|offered| offered.value == version) {
-                        let offered: Vec<String> =
-                            component.offered_versions().map(|offered| offered.value.to_string()).collect();
-                        diagnostics.push(
-                            Diagnostic::new(
-                                CUT011,
-                                value.span,
-                                format!("the manifest does not offer {component_name} {version}"),
-                            )
-                            .with_primary_label("no such version in the manifest")
-                            .with_label(
-                                component.version.span,
-                                format!("{component_name} is offered at {}", component.version.value),
-                            )
-                            .with_help(format!("offered versions: {}", offered.join(", "))),
-                        );
-                        return None;
-                    }
-                } else if self.inputs.manifest.is_some() {
-                    return None;
-                }
-                resolved.releases.push(ReleaseArgument {
-                    parameter: parameter.to_owned(),
-                    component: component_name.to_owned(),
-                    version: version.clone(),
-                    span: value.span,
-                });
-                bound(Value::Release { component: component_name.to_owned(), version })
-            }
+            ParamType::Release => self.check_release(value, parameter, resolved, diagnostics),
         }
+    }
+
+    /// A `release` argument: `component@version`, a component of the manifest at a version it
+    /// offers.
+    fn check_release(
+        &self,
+        value: &Spanned<String>,
+        parameter: &str,
+        resolved: &mut ResolvedStep<'m>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Bound> {
+        let text = value.value.as_str();
+        let wrong = |expected: &str| wrong_type(value, parameter, expected);
+        let Some((component_name, version_text)) = text.split_once('@') else {
+            diagnostics.push(wrong("a release like `dten-core@4.2.0`").with_help("write `component@version`"));
+            return None;
+        };
+        let version = match parse_version(version_text) {
+            Ok(version) => version,
+            Err(message) => {
+                diagnostics.push(
+                    Diagnostic::new(CUT006, value.span, format!("argument `{parameter}`: {message}"))
+                        .with_primary_label("not a version"),
+                );
+                return None;
+            }
+        };
+        if let Some(component) = self.component(component_name, value.span, diagnostics) {
+            if !component.offered_versions().any(|offered| offered.value == version) {
+                let offered: Vec<String> =
+                    component.offered_versions().map(|offered| offered.value.to_string()).collect();
+                diagnostics.push(
+                    Diagnostic::new(
+                        CUT011,
+                        value.span,
+                        format!("the manifest does not offer {component_name} {version}"),
+                    )
+                    .with_primary_label("no such version in the manifest")
+                    .with_label(
+                        component.version.span,
+                        format!("{component_name} is offered at {}", component.version.value),
+                    )
+                    .with_help(format!("offered versions: {}", offered.join(", "))),
+                );
+                return None;
+            }
+        } else if self.inputs.manifest.is_some() {
+            return None;
+        }
+        resolved.releases.push(ReleaseArgument {
+            parameter: parameter.to_owned(),
+            component: component_name.to_owned(),
+            version: version.clone(),
+            span: value.span,
+        });
+        Some(Bound {
+            kind: ParamType::Release,
+            value: Value::Release { component: component_name.to_owned(), version },
+            text: text.to_owned(),
+            span: value.span,
+        })
     }
 
     fn component(
@@ -604,7 +611,6 @@ impl<'m> Binder<'_, 'm> {
 
     /// An estimate an action takes from a duration argument (`estimate: "{timeout}"`).
     fn estimate_from_arguments(
-        &self,
         action: &Action,
         resolved: &ResolvedStep<'_>,
         diagnostics: &mut Vec<Diagnostic>,
@@ -689,25 +695,25 @@ impl Templates<'_> {
                 );
                 continue;
             };
-            if let Some(field) = field {
-                if !kind.fields().contains(&field) {
-                    valid = false;
-                    let help = if kind.fields().is_empty() {
-                        format!("a `{}` has no fields; write `{{{name}}}`", kind.as_str())
-                    } else {
-                        did_you_mean(field, kind.fields().iter().copied())
-                            .unwrap_or_else(|| format!("fields of a `{}`: {}", kind.as_str(), kind.fields().join(", ")))
-                    };
-                    diagnostics.push(
-                        Diagnostic::new(
-                            CUT006,
-                            span,
-                            format!("`{name}` is a `{}` and has no field `{field}`", kind.as_str()),
-                        )
-                        .with_primary_label("unknown field")
-                        .with_help(help),
-                    );
-                }
+            if let Some(field) = field
+                && !kind.fields().contains(&field)
+            {
+                valid = false;
+                let help = if kind.fields().is_empty() {
+                    format!("a `{}` has no fields; write `{{{name}}}`", kind.as_str())
+                } else {
+                    did_you_mean(field, kind.fields().iter().copied())
+                        .unwrap_or_else(|| format!("fields of a `{}`: {}", kind.as_str(), kind.fields().join(", ")))
+                };
+                diagnostics.push(
+                    Diagnostic::new(
+                        CUT006,
+                        span,
+                        format!("`{name}` is a `{}` and has no field `{field}`", kind.as_str()),
+                    )
+                    .with_primary_label("unknown field")
+                    .with_help(help),
+                );
             }
         }
         valid.then_some(template)
@@ -727,6 +733,19 @@ impl Templates<'_> {
             _ => text.span,
         }
     }
+}
+
+/// CUT006: an argument that is not of its parameter's type.
+fn wrong_type(value: &Spanned<String>, parameter: &str, expected: &str) -> Diagnostic {
+    Diagnostic::new(
+        CUT006,
+        value.span,
+        format!(
+            "argument `{parameter}` expects {expected}, found `{}`",
+            crate::syntax::reader::abbreviate(&value.value)
+        ),
+    )
+    .with_primary_label(format!("not {expected}"))
 }
 
 fn is_url(text: &str) -> bool {

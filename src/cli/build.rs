@@ -25,15 +25,14 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         EmitFormat::Dot => emit::dot::emit(lowered),
         EmitFormat::Mermaid => emit::mermaid::emit(lowered),
     };
-    match output {
-        Some(path) => write_whole(path, &text)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-                // A closed pipe (`| head`) is not worth a message.
-                if error.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Failure(format!("cannot write to standard output: {error}")));
-                }
+    if let Some(path) = output {
+        write_whole(path, &text)?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            // A closed pipe (`| head`) is not worth a message.
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(Failure(format!("cannot write to standard output: {error}")));
             }
         }
     }

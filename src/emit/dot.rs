@@ -45,9 +45,9 @@ pub fn emit(plan: &LoweredPlan) -> String {
 fn label(step: &crate::lower::LoweredStep) -> String {
     let mut text = step.id.clone();
     if step.on != crate::check::resolve::LOCAL {
-        text.push_str(&format!("\non {}", step.on));
+        let _ = write!(text, "\non {}", step.on);
         if let Some(serial) = &step.serial {
-            text.push_str(&format!(", serial {serial}"));
+            let _ = write!(text, ", serial {serial}");
         }
     }
     text

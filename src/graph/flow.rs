@@ -79,6 +79,33 @@ impl Flow {
     }
 }
 
+/// Hops of one step that make the same move (component, from, to) on several hosts.
+pub struct HopGroup<'f> {
+    /// The first hop of the group; the others differ only in their host.
+    pub hop: &'f Hop,
+    pub hosts: Vec<&'f str>,
+}
+
+impl Flow {
+    /// The hops whose verdict `keep` accepts, grouped so that one diagnostic can name every
+    /// host a move applies to; in step order.
+    pub fn grouped(&self, keep: impl Fn(&Verdict) -> bool) -> Vec<HopGroup<'_>> {
+        let mut groups: Vec<HopGroup<'_>> = Vec::new();
+        let mut index: HashMap<(usize, &str, Option<&Version>, &Version), usize> = HashMap::new();
+        for hop in self.hops.iter().filter(|hop| keep(&hop.verdict)) {
+            let key = (hop.step, hop.component.as_str(), hop.from.as_ref(), &hop.to);
+            if let Some(&position) = index.get(&key) {
+                groups[position].hosts.push(&hop.host);
+            } else {
+                index.insert(key, groups.len());
+                groups.push(HopGroup { hop, hosts: vec![&hop.host] });
+            }
+        }
+        groups.sort_by_key(|group| group.hop.step);
+        groups
+    }
+}
+
 /// Walks the steps in `order`, carrying each host's versions forward.
 #[must_use]
 pub fn walk(resolved: &Resolved<'_>, order: &[usize], manifest: &Manifest, inventory: &Inventory) -> Flow {
@@ -165,10 +192,10 @@ fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict
         if let Some(later) = edge.via.iter().skip(position + 1).find(|stop| &stop.value == from) {
             return Verdict::OutOfOrder { stop: later.value.clone(), cause: later.span };
         }
-        if let Some(previous_stop) = position.checked_sub(1).map(|index| &edge.via[index]) {
-            if from < &previous_stop.value {
-                return Verdict::SkippedStop { stop: previous_stop.value.clone(), cause: previous_stop.span };
-            }
+        if let Some(previous_stop) = position.checked_sub(1).map(|index| &edge.via[index])
+            && from < &previous_stop.value
+        {
+            return Verdict::SkippedStop { stop: previous_stop.value.clone(), cause: previous_stop.span };
         }
     }
     if is_target {

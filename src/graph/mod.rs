@@ -16,6 +16,9 @@ use crate::check::resolve::Resolved;
 use crate::model::Manifest;
 use crate::source::Span;
 
+/// The steps (with the release argument's span) that release one component, by version.
+type ReleasesByVersion<'r> = BTreeMap<&'r semver::Version, Vec<(usize, Span)>>;
+
 /// Why one step waits for another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EdgeKind {
@@ -87,7 +90,7 @@ impl StepGraph {
     /// its component. An edge already written in the plan is not repeated.
     fn infer_edges(&mut self, resolved: &Resolved<'_>, manifest: &Manifest) {
         // Release steps per component, by version, in declaration order.
-        let mut releases: HashMap<&str, BTreeMap<&semver::Version, Vec<(usize, Span)>>> = HashMap::new();
+        let mut releases: HashMap<&str, ReleasesByVersion<'_>> = HashMap::new();
         for (index, step) in resolved.steps.iter().enumerate() {
             for release in &step.releases {
                 releases

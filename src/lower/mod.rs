@@ -178,6 +178,9 @@ pub struct CriticalPath {
 }
 
 /// Lowers a checked plan.
+///
+/// # Panics
+/// Never: every edge it reads belongs to the plan's own graph.
 #[must_use]
 pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
     let inputs = checked.inputs;
@@ -276,7 +279,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         match kind {
             EdgeKind::After { .. } => after.push(before),
             EdgeKind::Inferred { reason, .. } => {
-                inferred_after.push(InferredDependency { step: before, reason: reason.clone() })
+                inferred_after.push(InferredDependency { step: before, reason: reason.clone() });
             }
         }
     }
@@ -440,11 +443,11 @@ fn critical_path(checked: &Checked<'_>) -> CriticalPath {
     let mut last_preflight: Option<usize> = None;
     for &index in &checked.order {
         let mut start = 0;
-        if steps[index].step.phase == Phase::Main {
-            if let Some(preflight) = last_preflight {
-                start = finish[preflight];
-                previous[index] = Some(preflight);
-            }
+        if steps[index].step.phase == Phase::Main
+            && let Some(preflight) = last_preflight
+        {
+            start = finish[preflight];
+            previous[index] = Some(preflight);
         }
         for (before, _) in checked.graph.predecessors(index) {
             if finish[before] > start || (previous[index].is_none() && finish[before] == start) {

@@ -385,7 +385,7 @@ pub struct Migration {
     pub reversible: bool,
 }
 
-/// PostgreSQL's table lock modes, weakest first.
+/// `PostgreSQL`'s table lock modes, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockMode {
     None,

@@ -101,7 +101,7 @@ impl Percent {
 
 impl fmt::Display for Percent {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             write!(formatter, "{}%", self.0 / 100)
         } else {
             write!(formatter, "{}%", f64::from(self.0) / 100.0)

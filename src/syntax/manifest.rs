@@ -195,14 +195,13 @@ pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnosti
     if let Some(node) = fields.get("hosts") {
         for (name, host) in reader.entries(node, "`hosts`") {
             let mut installed = IndexMap::new();
-            if host.kind != NodeKind::Null {
-                if let Some(host_fields) = reader.fields(host, &["installed"], &format!("host `{}`", name.value)) {
-                    if let Some(node) = host_fields.get("installed") {
-                        for (package, version) in reader.entries(node, "`installed`") {
-                            if let Some(version) = reader.version_of(version) {
-                                installed.insert(package.value, version);
-                            }
-                        }
+            if host.kind != NodeKind::Null
+                && let Some(host_fields) = reader.fields(host, &["installed"], &format!("host `{}`", name.value))
+                && let Some(node) = host_fields.get("installed")
+            {
+                for (package, version) in reader.entries(node, "`installed`") {
+                    if let Some(version) = reader.version_of(version) {
+                        installed.insert(package.value, version);
                     }
                 }
             }

@@ -161,14 +161,14 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
         let arguments = fields.get("with").map(|with| read_arguments(reader, with)).unwrap_or_default();
         Some(Call { action, arguments })
     });
-    if call.is_none() {
-        if let Some((key, _)) = fields.entry("with") {
-            reader.report(
-                Diagnostic::new(CUT002, key.span, "`with` without `do`")
-                    .with_primary_label("arguments, but no action to pass them to")
-                    .with_help("name the action with `do:`, or write the step inline with `run:`"),
-            );
-        }
+    if call.is_none()
+        && let Some((key, _)) = fields.entry("with")
+    {
+        reader.report(
+            Diagnostic::new(CUT002, key.span, "`with` without `do`")
+                .with_primary_label("arguments, but no action to pass them to")
+                .with_help("name the action with `do:`, or write the step inline with `run:`"),
+        );
     }
     let commands = read_commands(reader, &fields);
     if call.is_some() {
@@ -265,12 +265,11 @@ fn read_tuning(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Tuning {
 fn read_retries(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Retries>> {
     // `retries: 3` is the short form of `retries: { count: 3 }`.
     if let Some(scalar) = node.as_scalar() {
-        return match scalar.text.parse::<u32>() {
-            Ok(count) => Some(Spanned::new(Retries { count, backoff: None, base: None, max: None }, node.span)),
-            Err(_) => {
-                reader.wrong_form(node, "a retry count or `{ count, backoff, base, max }`");
-                None
-            }
+        return if let Ok(count) = scalar.text.parse::<u32>() {
+            Some(Spanned::new(Retries { count, backoff: None, base: None, max: None }, node.span))
+        } else {
+            reader.wrong_form(node, "a retry count or `{ count, backoff, base, max }`");
+            None
         };
     }
     let fields = reader.fields(node, RETRY_FIELDS, "`retries`")?;
@@ -301,9 +300,10 @@ fn read_effects(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Vec<Spanned<Eff
     reader
         .strings(fields, "effects")
         .into_iter()
-        .filter_map(|text| match Effect::parse(&text.value) {
-            Some(effect) => Some(Spanned::new(effect, text.span)),
-            None => {
+        .filter_map(|text| {
+            if let Some(effect) = Effect::parse(&text.value) {
+                Some(Spanned::new(effect, text.span))
+            } else {
                 reader.report(
                     Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value)).with_optional_help(
                         crate::diagnostic::did_you_mean(&text.value, Effect::NAMES)

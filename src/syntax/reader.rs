@@ -96,9 +96,10 @@ impl Reader<'_> {
         };
         entries
             .iter()
-            .filter_map(|(key, value)| match key.as_scalar() {
-                Some(scalar) => Some((Spanned::new(scalar.text.clone(), key.span), value)),
-                None => {
+            .filter_map(|(key, value)| {
+                if let Some(scalar) = key.as_scalar() {
+                    Some((Spanned::new(scalar.text.clone(), key.span), value))
+                } else {
                     self.wrong_form(key, "a name");
                     None
                 }

@@ -353,16 +353,19 @@ mod tests {
 
     #[test]
     fn alias_bombs_and_deep_nesting_are_refused() {
+        use std::fmt::Write as _;
+
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..12 {
             let previous = (b'a' + level - 1) as char;
             let name = (b'a' + level) as char;
-            bomb.push_str(&format!("{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
+            let items = vec![format!("*{previous}"); 10].join(", ");
+            let _ = writeln!(bomb, "{name}: &{name} [{items}]");
         }
         assert_eq!(parse(FileId(0), &bomb).unwrap_err().code, CUT001);
         let deep = "[".repeat(100_000);
         assert_eq!(parse(FileId(0), &deep).unwrap_err().code, CUT001);
-        let deep_block: String = (0..200).map(|level| format!("{}k:\n", " ".repeat(level))).collect();
+        let deep_block: String = (0..200).map(|level| " ".repeat(level) + "k:\n").collect();
         assert_eq!(parse(FileId(0), &deep_block).unwrap_err().code, CUT001);
     }
 }

@@ -12,29 +12,19 @@
 //! *Fix:* upgrade the host to a version a path starts from first (an earlier package), or leave
 //! the host out of the step's group.
 
-use std::collections::BTreeMap;
-
 use crate::check::Context;
 use crate::codes::CUT012;
 use crate::diagnostic::Diagnostic;
-use crate::graph::flow::Verdict;
+use crate::graph::flow::{HopGroup, Verdict};
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let (Some(flow), Some(inventory)) = (context.flow, context.inputs.inventory) else { return };
     // One diagnostic per step, component and move, naming every host it applies to.
-    let mut grouped: BTreeMap<(usize, &str, String, String), (Vec<&str>, &crate::graph::flow::Hop)> = BTreeMap::new();
-    for hop in &flow.hops {
-        if let Verdict::NoPath { .. } = hop.verdict {
-            let from = hop.from.as_ref().map(ToString::to_string).unwrap_or_default();
-            grouped
-                .entry((hop.step, hop.component.as_str(), from, hop.to.to_string()))
-                .or_insert_with(|| (Vec::new(), hop))
-                .0
-                .push(hop.host.as_str());
-        }
-    }
-    for ((_, component, from, to), (hosts, hop)) in grouped {
+    for HopGroup { hop, hosts } in flow.grouped(|verdict| matches!(verdict, Verdict::NoPath { .. })) {
         let Verdict::NoPath { cause, reason } = &hop.verdict else { continue };
+        let component = hop.component.as_str();
+        let from = hop.from.as_ref().map(ToString::to_string).unwrap_or_default();
+        let to = &hop.to;
         let mut diagnostic = Diagnostic::new(
             CUT012,
             hop.span,
@@ -42,10 +32,10 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         )
         .with_primary_label(format!("{} has {component} {from} here", hosts[0]))
         .with_label(*cause, reason.clone());
-        if let Some(installed) = inventory.hosts.get(hosts[0]).and_then(|host| host.installed.get(component)) {
-            if installed.value.to_string() == from {
-                diagnostic = diagnostic.with_label(installed.span, format!("{} runs {component} {from}", hosts[0]));
-            }
+        if let Some(installed) = inventory.hosts.get(hosts[0]).and_then(|host| host.installed.get(component))
+            && installed.value.to_string() == from
+        {
+            diagnostic = diagnostic.with_label(installed.span, format!("{} runs {component} {from}", hosts[0]));
         }
         diagnostics.push(diagnostic.with_help(format!(
             "bring {component} to a version an upgrade path starts from before this step, or leave {} out of it",

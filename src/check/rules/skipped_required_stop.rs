@@ -12,28 +12,19 @@
 //!
 //! *Fix:* add a step installing the stop (`dten-core@4.0.3`) before the target.
 
-use std::collections::BTreeMap;
-
 use crate::check::Context;
 use crate::codes::CUT013;
 use crate::diagnostic::Diagnostic;
-use crate::graph::flow::{Hop, Verdict};
+use crate::graph::flow::{HopGroup, Verdict};
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(flow) = context.flow else { return };
-    let mut grouped: BTreeMap<(usize, &str, String, String), (Vec<&str>, &Hop)> = BTreeMap::new();
-    for hop in &flow.hops {
-        if matches!(hop.verdict, Verdict::SkippedStop { .. } | Verdict::OutOfOrder { .. }) {
-            let from = hop.from.as_ref().map(ToString::to_string).unwrap_or_default();
-            grouped
-                .entry((hop.step, hop.component.as_str(), from, hop.to.to_string()))
-                .or_insert_with(|| (Vec::new(), hop))
-                .0
-                .push(hop.host.as_str());
-        }
-    }
-    for ((_, component, from, to), (hosts, hop)) in grouped {
+    let skips = flow.grouped(|verdict| matches!(verdict, Verdict::SkippedStop { .. } | Verdict::OutOfOrder { .. }));
+    for HopGroup { hop, hosts } in skips {
         let hosts = hosts.join(", ");
+        let component = hop.component.as_str();
+        let from = hop.from.as_ref().map(ToString::to_string).unwrap_or_default();
+        let to = &hop.to;
         let diagnostic = match &hop.verdict {
             Verdict::SkippedStop { stop, cause } => Diagnostic::new(
                 CUT013,

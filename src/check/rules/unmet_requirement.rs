@@ -29,7 +29,7 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     };
     let hosts = every_host(inventory, flow);
     // (component, requirement) to the hosts where it fails, with what they have.
-    let mut unmet: BTreeMap<(&str, &str), Vec<(String, Option<semver::Version>)>> = BTreeMap::new();
+    let mut unmet: BTreeMap<(&str, &str), Vec<(String, Unmet)>> = BTreeMap::new();
     for (component_name, component) in &manifest.components {
         for host in &hosts {
             if flow.final_version(inventory, host, component_name).as_ref() != Some(&component.version.value) {
@@ -52,12 +52,12 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         let primary = release_span(flow, component_name, &failures[0].0).unwrap_or(requirement.requirement.span);
         let found: Vec<String> = failures
             .iter()
-            .map(|(host, version)| match version {
-                Some(version) => format!("{host} has {required} {version}"),
-                None => host.clone(),
+            .map(|(host, unmet)| match unmet {
+                Unmet::Found(version) => format!("{host} has {required} {version}"),
+                Unmet::Nowhere => host.clone(),
             })
             .collect();
-        let nowhere = failures.iter().all(|(_, version)| version.is_none());
+        let nowhere = failures.iter().all(|(_, unmet)| *unmet == Unmet::Nowhere);
         let message = if nowhere {
             format!(
                 "{component_name} {} requires {required} {}, which no host of the inventory has",
@@ -84,25 +84,33 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `None` when met; otherwise the version found on the same host, or `None` inside when the
-/// package is nowhere.
+/// Why a requirement is unmet for one host.
+#[derive(Debug, PartialEq, Eq)]
+enum Unmet {
+    /// This version (on the host, or on the hosts that provide it) is outside the requirement.
+    Found(semver::Version),
+    /// No host of the inventory has the package.
+    Nowhere,
+}
+
+/// `None` when the requirement is met for `host`.
 fn check_requirement(
     requirement: &Requirement,
     host: &str,
     hosts: &[String],
     inventory: &Inventory,
     flow: &Flow,
-) -> Option<Option<semver::Version>> {
+) -> Option<Unmet> {
     let required = requirement.name.as_str();
     if let Some(version) = flow.final_version(inventory, host, required) {
-        return (!requirement.requirement.value.matches(&version)).then_some(Some(version));
+        return (!requirement.requirement.value.matches(&version)).then_some(Unmet::Found(version));
     }
     let elsewhere: Vec<semver::Version> =
         hosts.iter().filter_map(|other| flow.final_version(inventory, other, required)).collect();
     if elsewhere.is_empty() {
-        return Some(None);
+        return Some(Unmet::Nowhere);
     }
-    elsewhere.into_iter().find(|version| !requirement.requirement.value.matches(version)).map(Some)
+    elsewhere.into_iter().find(|version| !requirement.requirement.value.matches(version)).map(Unmet::Found)
 }
 
 /// Every host of the inventory, then any host only the plan names (such as `local`).
