@@ -156,3 +156,18 @@ fn unusable_arguments_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(common::stderr(&output).lines().count(), 1, "{}", common::stderr(&output));
 }
+
+#[test]
+fn an_unreadable_plan_among_others_still_checks_the_rest() {
+    let output = common::cutover(&[
+        "check",
+        "plans/dten-4.2/plan.yaml",
+        "target/no-such-plan.yaml",
+        "plans/gitlab-17/plan.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = common::stdout(&output);
+    assert!(stdout.contains("plans/dten-4.2/plan.yaml: no problems"), "{stdout}");
+    assert!(stdout.contains("plans/gitlab-17/plan.yaml: no problems"), "{stdout}");
+    assert_eq!(common::stderr(&output).lines().count(), 1);
+}

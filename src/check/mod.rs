@@ -84,7 +84,7 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: V
 
 /// A release on a host that already has the version does nothing there; say so once per step
 /// and version.
-fn already_there_notes(resolved: &Resolved<'_>, flow: &Flow) -> Vec<Note> {
+pub(crate) fn already_there_notes(resolved: &Resolved<'_>, flow: &Flow) -> Vec<Note> {
     let mut notes: Vec<Note> = Vec::new();
     let mut grouped: indexmap::IndexMap<(usize, &str, &semver::Version), Vec<&str>> = indexmap::IndexMap::new();
     for hop in &flow.hops {

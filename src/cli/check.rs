@@ -1,16 +1,28 @@
-//! `cutover check PLAN…`: diagnostics to standard output, a summary line per plan.
+//! `cutover check PLAN…`: diagnostics to standard output, a summary line per plan. A plan that
+//! cannot be read is one line on standard error; the others are still checked, and the run
+//! exits 2.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::render::{Renderer, tally};
+use super::render::{Renderer, count, tally};
 use super::{Failure, compile};
 
-pub fn run(plans: &[PathBuf], renderer: &Renderer) -> Result<ExitCode, Failure> {
+pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
     let mut any_errors = false;
-    let mut out = String::new();
+    let mut unreadable = false;
+    let mut stdout = std::io::stdout().lock();
     for plan in plans {
-        let compilation = compile(plan)?;
+        let compilation = match compile(plan) {
+            Ok(compilation) => compilation,
+            Err(Failure(message)) => {
+                eprintln!("error: {message}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let mut out = String::new();
         for diagnostic in &compilation.diagnostics {
             out.push_str(&renderer.diagnostic(diagnostic, &compilation.sources));
         }
@@ -23,15 +35,25 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> Result<ExitCode, Failure> 
                 "{}: {} ({}, {}, critical path {})",
                 plan.display(),
                 tally(&compilation.diagnostics),
-                super::render::count(lowered.steps.len(), "step"),
-                super::render::count(lowered.instances.len(), "step instance"),
+                count(lowered.steps.len(), "step"),
+                count(lowered.instances.len(), "step instance"),
                 crate::model::Duration::from_seconds(lowered.critical_path.seconds)
             ),
             None => format!("{}: {}", plan.display(), tally(&compilation.diagnostics)),
         };
         out.push_str(&summary);
         out.push('\n');
+        if stdout.write_all(out.as_bytes()).is_err() {
+            // Standard output is gone (a closed pipe): nobody is reading the rest.
+            break;
+        }
     }
-    print!("{out}");
-    Ok(if any_errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let _ = stdout.flush();
+    if unreadable {
+        ExitCode::from(2)
+    } else if any_errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
     };
     let renderer = render::Renderer::new(color);
     let result = match &cli.command {
-        Command::Check { plans } => check::run(plans, &renderer),
+        Command::Check { plans } => Ok(check::run(plans, &renderer)),
         Command::Build { plan, emit, output } => build::run(plan, *emit, output.as_deref(), &renderer),
         Command::Graph { plan, format } => graph::run(plan, *format, &renderer),
     };

@@ -222,21 +222,8 @@ pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
         .collect();
     let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
     let buffer = plan.buffer.as_ref().map_or(2000, |buffer| buffer.value.0);
-    let notes = checked
-        .flow
-        .hops
-        .iter()
-        .filter(|hop| hop.verdict == Verdict::AlreadyThere)
-        .map(|hop| {
-            format!(
-                "{} already has {} {}: `{}` does nothing there",
-                hop.host,
-                hop.component,
-                hop.to,
-                resolved.steps[hop.step].id()
-            )
-        })
-        .collect();
+    let notes =
+        crate::check::already_there_notes(resolved, &checked.flow).into_iter().map(|note| note.message).collect();
     LoweredPlan {
         format: FORMAT,
         compiler: format!("cutover {}", env!("CARGO_PKG_VERSION")),
@@ -474,5 +461,58 @@ fn critical_path(checked: &Checked<'_>) -> CriticalPath {
         seconds: end.map_or(0, |index| finish[index].div_ceil(1000)),
         steps: path,
         steps_without_estimate: steps.iter().filter(|step| step.estimate.is_none()).count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{DTEN_MANIFEST, compile_body};
+
+    /// A host with no version yet gets a fresh install: `.from` is the empty word, so the
+    /// rollback receives an explicit `''`, and the JSON says `null`.
+    #[test]
+    fn a_fresh_install_rolls_back_with_an_empty_from() {
+        let inventory = "groups: { app: [app-1, new-1] }\nhosts:\n  app-1: { installed: { dten-core: 4.1.0, openssl: 3.0.13 } }\n  new-1: { installed: { openssl: 3.0.13 } }\n  db-1: { installed: { postgres: 14.11 } }\n";
+        let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
+        let compilation = compile_body(plan, DTEN_MANIFEST, inventory);
+        assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+        let lowered = compilation.lowered.expect("lowers");
+        let fresh = lowered.instances.iter().find(|instance| instance.host == "new-1").expect("an instance on new-1");
+        assert_eq!(fresh.rollback.as_deref(), Some("install.sh 'dten-core' ''"));
+        assert_eq!(fresh.releases[0].from, None);
+        let upgrade = lowered.instances.iter().find(|instance| instance.host == "app-1").expect("app-1");
+        assert_eq!(upgrade.rollback.as_deref(), Some("install.sh 'dten-core' '4.1.0'"));
+    }
+
+    /// A release on a host already at the version does nothing there, and says so.
+    #[test]
+    fn a_host_already_at_the_version_is_a_noop_with_a_note() {
+        let inventory = "groups: { app: [app-1, app-2] }\nhosts:\n  app-1: { installed: { dten-core: 4.2.0, openssl: 3.0.13 } }\n  app-2: { installed: { dten-core: 4.1.0, openssl: 3.0.13 } }\n  db-1: { installed: { postgres: 14.11 } }\n";
+        let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
+        let compilation = compile_body(plan, DTEN_MANIFEST, inventory);
+        assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+        assert_eq!(compilation.notes.len(), 1);
+        assert_eq!(compilation.notes[0].message, "app-1 already has dten-core 4.2.0: `up` does nothing there");
+        let lowered = compilation.lowered.expect("lowers");
+        assert_eq!(lowered.instances[0].noop.as_deref(), Some("app-1 already has dten-core 4.2.0"));
+        assert_eq!(lowered.instances[1].noop, None);
+        assert_eq!(lowered.notes, [compilation.notes[0].message.clone()]);
+    }
+
+    /// `serial` splits a step's hosts into batches, and the critical path counts each batch.
+    #[test]
+    fn rolling_batches_count_on_the_critical_path() {
+        let inventory = "groups: { app: [a, b, c, d, e] }\nhosts: {}\n";
+        let plan = "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: 2, estimate: 1m }\n  - { id: after, run: ./x.sh, rollback: ./y.sh, estimate: 30s, after: [roll] }\n";
+        let lowered = compile_body(plan, DTEN_MANIFEST, inventory).lowered.expect("lowers");
+        let batches: Vec<usize> = lowered
+            .instances
+            .iter()
+            .filter(|instance| instance.step == "roll")
+            .map(|instance| instance.batch)
+            .collect();
+        assert_eq!(batches, [1, 1, 2, 2, 3]);
+        assert_eq!(lowered.critical_path.seconds, 3 * 60 + 30);
+        assert_eq!(lowered.critical_path.steps, ["roll", "after"]);
     }
 }
