@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::check::{self, Inputs};
 use crate::codes::CUT007;
 use crate::diagnostic::{Diagnostic, Note};
-use crate::lower::{self, LoweredPlan, Sources};
+use crate::lower::{self, LoweredPlan, SourceInput};
 use crate::model::{Inventory, Library, Manifest, Plan, Spanned};
 use crate::source::{FileId, LoadError, SourceMap};
 use crate::syntax::{manifest, plan, yaml};
@@ -115,24 +115,39 @@ fn check_and_lower(
     let inputs = Inputs { plan, manifest, inventory, libraries, prelude };
     let outcome = check::check(&inputs, sources, diagnostics);
     let lowered = outcome.checked.as_ref().map(|checked| {
-        let named = |name: &Option<Spanned<String>>| name.as_ref().map(|name| name.value.clone()).unwrap_or_default();
+        let input = |role: &'static str, path: String, file: FileId| SourceInput {
+            role,
+            path,
+            sha256: sha256_hex(sources.get(file).text.as_bytes()),
+        };
         let plan_name = sources
             .get(plan.file)
             .path
             .as_ref()
             .and_then(|path| path.file_name())
             .map_or_else(|| sources.get(plan.file).name.clone(), |name| name.to_string_lossy().into_owned());
-        lower::lower(
-            checked,
-            Sources {
-                plan: plan_name,
-                manifest: named(&plan.manifest),
-                inventory: named(&plan.inventory),
-                libraries: plan.uses.iter().map(|name| name.value.clone()).collect(),
-            },
-        )
+        let named = |name: &Option<Spanned<String>>| name.as_ref().map(|name| name.value.clone()).unwrap_or_default();
+        let mut inputs = vec![input("plan", plan_name, plan.file)];
+        inputs.extend(manifest.map(|manifest| input("manifest", named(&plan.manifest), manifest.file)));
+        inputs.extend(inventory.map(|inventory| input("inventory", named(&plan.inventory), inventory.file)));
+        // Every library loaded: one that did not is an error, and lowering runs only without errors.
+        for (name, library) in plan.uses.iter().zip(libraries) {
+            inputs.push(input("library", name.value.clone(), library.file));
+        }
+        lower::lower(checked, inputs)
     });
     (outcome.diagnostics, outcome.notes, lowered)
+}
+
+/// The sha256 of some bytes, as lowercase hex.
+#[must_use]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 /// Loads a file the plan names, relative to the plan's folder; a failure is CUT007 at the name.

@@ -24,6 +24,7 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         EmitFormat::Json => emit::json::emit(lowered),
         EmitFormat::Dot => emit::dot::emit(lowered),
         EmitFormat::Mermaid => emit::mermaid::emit(lowered),
+        EmitFormat::Sh => emit::sh::emit(lowered),
     };
     if let Some(path) = output {
         write_whole(path, &text)?;

@@ -75,6 +75,8 @@ pub enum EmitFormat {
     Dot,
     /// The step graph as a Mermaid flowchart.
     Mermaid,
+    /// A bash script that runs, resumes and rolls back the plan.
+    Sh,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

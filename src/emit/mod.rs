@@ -4,3 +4,4 @@
 pub mod dot;
 pub mod json;
 pub mod mermaid;
+pub mod sh;

@@ -24,7 +24,8 @@ pub struct LoweredPlan {
     pub format: &'static str,
     pub compiler: String,
     pub plan: String,
-    pub sources: Sources,
+    /// The input files with their sha256, plan first.
+    pub sources: Vec<SourceInput>,
     pub package: Option<Package>,
     pub window_seconds: Option<u64>,
     pub buffer_percent: f64,
@@ -42,13 +43,13 @@ pub struct LoweredPlan {
     pub notes: Vec<String>,
 }
 
-/// The input files, as the plan names them (relative to the plan's folder).
+/// One input file: its role (`plan`, `manifest`, `inventory`, `library`), its path as the plan
+/// names it (relative to the plan's folder), and the sha256 of its bytes.
 #[derive(Debug, Serialize)]
-pub struct Sources {
-    pub plan: String,
-    pub manifest: String,
-    pub inventory: String,
-    pub libraries: Vec<String>,
+pub struct SourceInput {
+    pub role: &'static str,
+    pub path: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -182,7 +183,7 @@ pub struct CriticalPath {
 /// # Panics
 /// Never: every edge it reads belongs to the plan's own graph.
 #[must_use]
-pub fn lower(checked: &Checked<'_>, sources: Sources) -> LoweredPlan {
+pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
     let inputs = checked.inputs;
     let plan = inputs.plan;
     let resolved = &checked.resolved;

@@ -1,0 +1,244 @@
+//! `--emit sh`: one bash script (bash ≥ 4.4) that runs the plan, journals what it completed,
+//! resumes after a crash, rolls back on failure and cleans up after itself.
+//!
+//! The script is plan data first (one block per step instance: its metadata and its commands as
+//! functions, verbatim and readable), then the runner (`runtime.sh`, the same for every plan).
+
+use std::fmt::Write as _;
+
+use crate::check::template::{Part, Template, quote};
+use crate::lower::{Instance, LoweredPlan, LoweredStep};
+
+/// The runner appended to every script.
+const RUNTIME: &str = include_str!("runtime.sh");
+
+/// The whole script.
+#[must_use]
+pub fn emit(plan: &LoweredPlan) -> String {
+    let instances = instance_section(plan);
+    let fingerprint = crate::driver::sha256_hex(instances.as_bytes());
+    let mut out = String::new();
+    header(plan, &mut out);
+    let _ = writeln!(out, "readonly CUTOVER_PLAN={}", quote(&plan.plan));
+    let _ = writeln!(out, "readonly CUTOVER_FINGERPRINT={}", &fingerprint[..16]);
+    let _ = writeln!(out, "readonly TOTAL={}", plan.instances.len());
+    out.push_str(
+        "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() \
+         VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=()\n\n",
+    );
+    usage(plan, &mut out);
+    dry_run(plan, &mut out);
+    notify(plan, &mut out);
+    out.push_str(&instances);
+    out.push_str(RUNTIME);
+    out
+}
+
+fn header(plan: &LoweredPlan, out: &mut String) {
+    out.push_str("#!/usr/bin/env bash\n");
+    out.push_str(
+        "# Step commands live in functions that the runner calls by name (i12_run, i12_rollback…),\n\
+         # so shellcheck cannot see them invoked.\n\
+         # shellcheck disable=SC2329\n",
+    );
+    let _ = writeln!(out, "#\n# Plan {}, compiled by {}. Do not edit: change the plan and build again.", plan.plan, plan.compiler);
+    if let Some(package) = &plan.package {
+        let _ = writeln!(out, "# Package {} {}.", package.name, package.version);
+    }
+    out.push_str("#\n# Inputs (sha256):\n");
+    let width = plan.sources.iter().map(|source| source.path.len()).max().unwrap_or(0);
+    for source in &plan.sources {
+        let _ = writeln!(out, "#   {:<width$}  {}", source.path, source.sha256);
+    }
+    out.push_str(
+        "#\n\
+         # Usage: see --help. Exit status: 0 done, 1 failed and rolled back, 2 could not start,\n\
+         # 3 a rollback failed (a person must look).\n\n\
+         set -Euo pipefail\n\n\
+         if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then\n  \
+         printf 'this script needs bash 4.4 or newer\\n' >&2\n  exit 2\nfi\n\n",
+    );
+}
+
+fn usage(plan: &LoweredPlan, out: &mut String) {
+    let mut text = String::new();
+    let _ = writeln!(text, "Usage: {}.sh [--dry-run | --rollback | --status] [--local]", plan.plan);
+    let _ = writeln!(text);
+    let _ = writeln!(text, "Runs plan {} ({} step instances), resuming after the last one completed.", plan.plan, plan.instances.len());
+    text.push_str(
+        "\n  --dry-run   print what would run, in order, with rollbacks; change nothing\n  \
+         --rollback  undo what the journal holds, newest first, then clean up\n  \
+         --status    what is done and what is next\n  \
+         --local     run every host's commands on this machine (CUTOVER_HOST is set): a rehearsal\n  \
+         --help      this text\n\n\
+         Environment:\n  \
+         CUTOVER_STATE_DIR  journal and lock (default /var/lib/cutover/PLAN)\n  \
+         CUTOVER_SSH        how to reach a host (default: ssh -o BatchMode=yes)\n\n\
+         Exit status: 0 done, 1 failed and rolled back, 2 could not start, 3 a rollback failed.\n",
+    );
+    out.push_str("usage() {\n");
+    heredoc(&text, out);
+    out.push_str("}\n\n");
+}
+
+/// `--dry-run`: every instance in order with its commands, as plain text.
+fn dry_run(plan: &LoweredPlan, out: &mut String) {
+    let mut text = String::new();
+    let _ = writeln!(text, "Plan {}: {} step instances, in this order.", plan.plan, plan.instances.len());
+    let width = plan.instances.len().to_string().len();
+    for instance in &plan.instances {
+        let step = step_of(plan, instance);
+        let _ = write!(text, "\n[{:0width$}/{}] {} @ {}", instance.index, plan.instances.len(), instance.step, instance.host);
+        if step.batches > 1 {
+            let _ = write!(text, " (batch {} of {})", instance.batch, step.batches);
+        }
+        text.push('\n');
+        if let Some(noop) = &instance.noop {
+            let _ = writeln!(text, "  skipped:  {noop}");
+            continue;
+        }
+        command_lines(&mut text, "run:", &instance.run);
+        for verify in &instance.verify {
+            command_lines(&mut text, "verify:", verify);
+        }
+        match (&instance.rollback, &step.irreversible) {
+            (Some(rollback), _) => command_lines(&mut text, "rollback:", rollback),
+            (None, Some(reason)) => command_lines(&mut text, "rollback:", &format!("none: irreversible ({reason})")),
+            (None, None) => command_lines(&mut text, "rollback:", "none: read-only"),
+        }
+        for cleanup in &instance.cleanup {
+            command_lines(&mut text, "cleanup:", cleanup);
+        }
+    }
+    out.push_str("dry_run() {\n");
+    heredoc(&text, out);
+    out.push_str("}\n\n");
+}
+
+fn command_lines(text: &mut String, label: &str, command: &str) {
+    for (number, line) in command.lines().enumerate() {
+        let label = if number == 0 { label } else { "" };
+        let _ = writeln!(text, "  {label:<9} {line}");
+    }
+}
+
+/// `cat` of `text` through a quoted here-document whose terminator the text does not contain.
+fn heredoc(text: &str, out: &mut String) {
+    let mut terminator = String::from("CUTOVER_TEXT");
+    while text.lines().any(|line| line == terminator) {
+        terminator.push('_');
+    }
+    let _ = write!(out, "  cat <<'{terminator}'\n{text}{terminator}\n");
+}
+
+/// The plan's `notify` template as a function of the event and the message, each quoted.
+fn notify(plan: &LoweredPlan, out: &mut String) {
+    let Some(template) = &plan.notify else { return };
+    let Ok(template) = Template::parse(template) else { return };
+    let mut command = String::new();
+    for part in &template.parts {
+        match part {
+            Part::Literal(text) => {
+                for character in text.chars() {
+                    if matches!(character, '\\' | '"' | '$' | '`') {
+                        command.push('\\');
+                    }
+                    command.push(character);
+                }
+            }
+            Part::Placeholder { name, .. } if name == "event" => command.push_str("$(sq \"$event\")"),
+            Part::Placeholder { .. } => command.push_str("$(sq \"$message\")"),
+        }
+    }
+    let _ = write!(
+        out,
+        "# The plan's status updates: `notify` with the event and the message quoted.\n\
+         notify_command() {{\n  local event=$1 message=$2\n  bash -c \"{command}\"\n}}\n\n"
+    );
+}
+
+fn step_of<'p>(plan: &'p LoweredPlan, instance: &Instance) -> &'p LoweredStep {
+    plan.steps.iter().find(|step| step.id == instance.step).expect("every instance belongs to a step")
+}
+
+/// One block per instance: metadata, then its commands as functions.
+fn instance_section(plan: &LoweredPlan) -> String {
+    let mut out = String::from("# --- step instances, in run order ---------------------------------------------------------\n");
+    let width = plan.instances.len().to_string().len();
+    let mut previous_step = "";
+    for instance in &plan.instances {
+        let step = step_of(plan, instance);
+        if step.id != previous_step {
+            let _ = write!(out, "\n# Step {}", step.id);
+            if let Some(action) = &step.action {
+                let _ = write!(out, " ({action})");
+            }
+            if step.phase == "preflight" {
+                out.push_str(", preflight");
+            }
+            out.push('\n');
+            previous_step = &step.id;
+        }
+        let index = instance.index;
+        let _ = writeln!(out, "\n# [{:0width$}/{}] {} @ {}", index, plan.instances.len(), instance.step, instance.host);
+        let retries = step.retries.as_ref();
+        let undo = match (&instance.rollback, &step.irreversible) {
+            (Some(_), _) => "rollback",
+            (None, Some(_)) => "irreversible",
+            (None, None) => "none",
+        };
+        let _ = writeln!(
+            out,
+            "STEP[{index}]={} HOST[{index}]={} TIMEOUT[{index}]={} UNDO[{index}]={undo}",
+            quote(&instance.step),
+            quote(&instance.host),
+            step.timeout_seconds.unwrap_or(0),
+        );
+        let _ = writeln!(
+            out,
+            "RETRIES[{index}]={} BACKOFF[{index}]={} BASE[{index}]={} MAXDELAY[{index}]={} VERIFIES[{index}]={} CLEANUPS[{index}]={}",
+            retries.map_or(0, |retries| retries.count),
+            retries.and_then(|retries| retries.backoff).unwrap_or("none"),
+            retries.and_then(|retries| retries.base_seconds).unwrap_or(1),
+            retries.and_then(|retries| retries.max_seconds).unwrap_or(0),
+            instance.verify.len(),
+            instance.cleanup.len(),
+        );
+        let _ = writeln!(
+            out,
+            "IRREVERSIBLE[{index}]={} NOOP[{index}]={}",
+            quote(step.irreversible.as_deref().unwrap_or_default()),
+            quote(instance.noop.as_deref().unwrap_or_default()),
+        );
+        function(&mut out, &format!("i{index}_run"), &instance.run);
+        for (number, verify) in instance.verify.iter().enumerate() {
+            function(&mut out, &format!("i{index}_verify_{}", number + 1), verify);
+        }
+        if let Some(rollback) = &instance.rollback {
+            function(&mut out, &format!("i{index}_rollback"), rollback);
+        }
+        for (number, cleanup) in instance.cleanup.iter().enumerate() {
+            function(&mut out, &format!("i{index}_cleanup_{}", number + 1), cleanup);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// A function holding a command verbatim. A body with nothing to run gets `:` so the function
+/// stays valid bash.
+fn function(out: &mut String, name: &str, command: &str) {
+    let runnable = command.lines().any(|line| {
+        let line = line.trim();
+        !line.is_empty() && !line.starts_with('#')
+    });
+    let _ = writeln!(out, "{name}() {{");
+    if !runnable {
+        out.push_str(":\n");
+    }
+    out.push_str(command);
+    if !command.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("}\n");
+}
