@@ -41,7 +41,11 @@ fn header(plan: &LoweredPlan, out: &mut String) {
          # so shellcheck cannot see them invoked.\n\
          # shellcheck disable=SC2329\n",
     );
-    let _ = writeln!(out, "#\n# Plan {}, compiled by {}. Do not edit: change the plan and build again.", plan.plan, plan.compiler);
+    let _ = writeln!(
+        out,
+        "#\n# Plan {}, compiled by {}. Do not edit: change the plan and build again.",
+        plan.plan, plan.compiler
+    );
     if let Some(package) = &plan.package {
         let _ = writeln!(out, "# Package {} {}.", package.name, package.version);
     }
@@ -64,7 +68,12 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
     let mut text = String::new();
     let _ = writeln!(text, "Usage: {}.sh [--dry-run | --rollback | --status] [--local]", plan.plan);
     let _ = writeln!(text);
-    let _ = writeln!(text, "Runs plan {} ({} step instances), resuming after the last one completed.", plan.plan, plan.instances.len());
+    let _ = writeln!(
+        text,
+        "Runs plan {} ({} step instances), resuming after the last one completed.",
+        plan.plan,
+        plan.instances.len()
+    );
     text.push_str(
         "\n  --dry-run   print what would run, in order, with rollbacks; change nothing\n  \
          --rollback  undo what the journal holds, newest first, then clean up\n  \
@@ -88,7 +97,14 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
     let width = plan.instances.len().to_string().len();
     for instance in &plan.instances {
         let step = step_of(plan, instance);
-        let _ = write!(text, "\n[{:0width$}/{}] {} @ {}", instance.index, plan.instances.len(), instance.step, instance.host);
+        let _ = write!(
+            text,
+            "\n[{:0width$}/{}] {} @ {}",
+            instance.index,
+            plan.instances.len(),
+            instance.step,
+            instance.host
+        );
         if step.batches > 1 {
             let _ = write!(text, " (batch {} of {})", instance.batch, step.batches);
         }
@@ -163,7 +179,8 @@ fn step_of<'p>(plan: &'p LoweredPlan, instance: &Instance) -> &'p LoweredStep {
 
 /// One block per instance: metadata, then its commands as functions.
 fn instance_section(plan: &LoweredPlan) -> String {
-    let mut out = String::from("# --- step instances, in run order ---------------------------------------------------------\n");
+    let mut out =
+        String::from("# --- step instances, in run order ---------------------------------------------------------\n");
     let width = plan.instances.len().to_string().len();
     let mut previous_step = "";
     for instance in &plan.instances {

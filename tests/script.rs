@@ -1,0 +1,435 @@
+//! The generated bash script, run for real: `plans/dten-4.2` rehearsed with `--local` and stub
+//! tools on PATH that record their calls (tests/rehearsal/stub), failures injected at each
+//! mutating step in turn, a crash and a resume, two runs at once, and hostile values.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Tools the dten plan calls that the stub stands in for; `sleep` too, so that retry delays are
+/// recorded instead of waited out.
+const STUBBED: &[&str] = &[
+    "systemctl",
+    "apt-get",
+    "dpkg-query",
+    "dtenctl",
+    "runuser",
+    "install",
+    "curl",
+    "df",
+    "openssl",
+    "pg_isready",
+    "logger",
+    "sleep",
+];
+
+const ORIGINAL_CONFIG: &str =
+    "# dten 3.9 configuration\nlisten = 0.0.0.0:8080\ndten.legacy.fallback = true\nsessions.ttl = 3600\n";
+
+/// A copy of a plan set with its absolute paths moved under a scratch root, its script built,
+/// and stub tools ready.
+struct Rehearsal {
+    directory: PathBuf,
+    plan: PathBuf,
+    script: PathBuf,
+    lowered: serde_json::Value,
+}
+
+impl Rehearsal {
+    fn new(name: &str) -> Self {
+        let directory = common::scratch(&format!("script-{name}"));
+        let root = directory.join("root");
+        let plan_directory = directory.join("plan");
+        copy_tree(&common::root().join("plans/dten-4.2"), &plan_directory);
+        let root_text = root.to_str().expect("UTF-8 path");
+        for file in ["plan.yaml", "lib/dten.yaml"] {
+            let path = plan_directory.join(file);
+            let text = std::fs::read_to_string(&path).expect("plan file");
+            let moved = text
+                .replace("/etc/", &format!("{root_text}/etc/"))
+                .replace("/var/backups", &format!("{root_text}/var/backups"));
+            std::fs::write(&path, moved).expect("rewrite");
+        }
+        std::fs::create_dir_all(root.join("etc/dten")).expect("etc");
+        std::fs::create_dir_all(root.join("etc/cron.d")).expect("cron.d");
+        std::fs::create_dir_all(root.join("var/backups")).expect("backups");
+        std::fs::write(root.join("etc/dten/dten.conf"), ORIGINAL_CONFIG).expect("config");
+        std::fs::write(root.join("etc/cron.d/dten-compact"), "0 3 * * * dten dtenctl compact\n").expect("cron");
+
+        let bin = directory.join("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        for tool in STUBBED {
+            std::os::unix::fs::symlink(common::root().join("tests/rehearsal/stub"), bin.join(tool)).expect("stub");
+        }
+        std::os::unix::fs::symlink(common::root().join("tests/rehearsal/bash"), bin.join("bash")).expect("bash stub");
+        // Installed versions from the inventory, as the stub's dpkg-query reports them.
+        for host in ["app-1", "app-2", "app-3"] {
+            let packages = directory.join("stub/state").join(host).join("pkg");
+            std::fs::create_dir_all(&packages).expect("state");
+            std::fs::write(packages.join("dten-core"), "3.9.2\n").expect("state");
+            std::fs::write(packages.join("dten-agent"), "3.9.2\n").expect("state");
+        }
+
+        let script = directory.join("dten.sh");
+        let plan = plan_directory.join("plan.yaml");
+        let output = common::cutover(&[
+            "build",
+            plan.to_str().expect("UTF-8"),
+            "--emit",
+            "sh",
+            "-o",
+            script.to_str().expect("UTF-8"),
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        let json = common::cutover(&["build", plan.to_str().expect("UTF-8"), "--emit", "json"]);
+        let lowered = serde_json::from_slice(&json.stdout).expect("lowered plan");
+        Self { directory, plan: plan_directory, script, lowered }
+    }
+
+    fn command(&self, arguments: &[&str]) -> Command {
+        let real_bash = which("bash");
+        let path = format!("{}:{}", self.directory.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let mut command = Command::new(&real_bash);
+        command
+            .arg(&self.script)
+            .args(arguments)
+            .current_dir(&self.plan)
+            .env("PATH", path)
+            .env("REAL_BASH", &real_bash)
+            .env("STUB_DIR", self.directory.join("stub"))
+            .env("CUTOVER_STATE_DIR", self.directory.join("state"))
+            .env_remove("STUB_FAIL")
+            .env_remove("STUB_HANG");
+        command
+    }
+
+    fn run(&self, arguments: &[&str], fail: Option<&str>) -> Output {
+        let mut command = self.command(arguments);
+        if let Some(function) = fail {
+            command.env("STUB_FAIL", function);
+        }
+        command.output().expect("the script runs")
+    }
+
+    /// Generated functions called, in order.
+    fn trace(&self) -> Vec<String> {
+        read_lines(&self.directory.join("stub/trace"))
+    }
+
+    /// Tool calls, in order: "HOST TOOL ARGS…".
+    fn calls(&self) -> Vec<String> {
+        read_lines(&self.directory.join("stub/calls"))
+    }
+
+    fn config(&self) -> String {
+        std::fs::read_to_string(self.directory.join("root/etc/dten/dten.conf")).expect("config")
+    }
+
+    fn instances(&self) -> &Vec<serde_json::Value> {
+        self.lowered["instances"].as_array().expect("instances")
+    }
+
+    fn step(&self, id: &str) -> &serde_json::Value {
+        self.lowered["steps"].as_array().expect("steps").iter().find(|step| step["id"] == id).expect("step")
+    }
+}
+
+fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default()
+}
+
+fn which(tool: &str) -> String {
+    let output = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh");
+    String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn a_clean_rehearsal_runs_every_instance_once_then_cleans_up() {
+    let rehearsal = Rehearsal::new("clean");
+    let output = rehearsal.run(&["--local"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let trace = rehearsal.trace();
+    let runs: Vec<&String> = trace.iter().filter(|function| function.ends_with("_run")).collect();
+    let expected: Vec<String> = rehearsal
+        .instances()
+        .iter()
+        .filter(|instance| instance["noop"].is_null())
+        .map(|instance| format!("i{}_run", instance["index"]))
+        .collect();
+    assert_eq!(runs, expected.iter().collect::<Vec<_>>());
+    assert!(!trace.iter().any(|function| function.ends_with("_rollback")), "no rollback on success");
+    // The flag's cleanup and the cron file's, after success.
+    assert!(trace.iter().any(|function| function.contains("_cleanup_")));
+    let calls = rehearsal.calls();
+    assert!(calls.iter().any(|call| call == "local dtenctl flags promote sessions.split-reads"), "{calls:#?}");
+    assert!(rehearsal.config().contains("dten.hybrid.enable = true"));
+    assert!(!rehearsal.config().contains("dten.legacy.fallback"));
+    assert!(text(&output).contains("plan dten-4.2 done"));
+    // Progress lines and notifications.
+    let total = rehearsal.instances().len();
+    assert!(text(&output).contains(&format!("[07/{total}] stop-agent @ app-1 … ok")), "{}", text(&output));
+    assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- start: starting plan dten-4.2")));
+    assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- progress: stop-agent done")));
+    assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- done: plan dten-4.2 done")));
+    // A second run finds the plan complete and does nothing.
+    let again = rehearsal.run(&["--local"], None);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(rehearsal.trace().len(), trace.len(), "nothing runs twice");
+}
+
+/// A failure injected at each mutating step in turn: its own rollback, then the rollbacks of
+/// every completed instance in reverse order of completion, then the cleanups of every
+/// instance that ran; exit 1; the config file back byte for byte.
+#[test]
+fn a_failure_at_each_mutating_step_rolls_everything_back() {
+    let probe = Rehearsal::new("probe");
+    let mutating: Vec<(String, u64)> = probe.lowered["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|step| step["readonly"] == false)
+        .map(|step| {
+            let first = probe.instances().iter().find(|instance| instance["step"] == step["id"]).expect("an instance");
+            (step["id"].as_str().expect("id").to_owned(), first["index"].as_u64().expect("index"))
+        })
+        .collect();
+    assert!(mutating.len() >= 10, "{mutating:?}");
+    for (step, index) in mutating {
+        let rehearsal = Rehearsal::new(&format!("fail-{step}"));
+        let output = rehearsal.run(&["--local"], Some(&format!("i{index}_run")));
+        assert_eq!(output.status.code(), Some(1), "failure at {step}: {}", text(&output));
+
+        let trace = rehearsal.trace();
+        let failed_at =
+            trace.iter().position(|function| *function == format!("i{index}_run")).expect("the failing run");
+        let completed: Vec<u64> = trace[..failed_at]
+            .iter()
+            .filter_map(|function| function.strip_suffix("_run")?.strip_prefix('i')?.parse().ok())
+            .collect();
+        let undo = |index: u64| -> Option<String> {
+            let instance = &rehearsal.instances()[(index - 1) as usize];
+            instance["rollback"].is_string().then(|| format!("i{index}_rollback"))
+        };
+        let mut expected_rollbacks: Vec<String> = undo(index).into_iter().collect();
+        expected_rollbacks.extend(completed.iter().rev().filter_map(|index| undo(*index)));
+        let rollbacks: Vec<&String> =
+            trace[failed_at..].iter().filter(|function| function.ends_with("_rollback")).collect();
+        assert_eq!(rollbacks, expected_rollbacks.iter().collect::<Vec<_>>(), "rollbacks after a failure at {step}");
+
+        let ran: BTreeSet<u64> = completed.iter().copied().chain([index]).collect();
+        let expected_cleanups: Vec<String> = ran
+            .iter()
+            .rev()
+            .flat_map(|index| {
+                let count = rehearsal.instances()[(*index - 1) as usize]["cleanup"].as_array().map_or(0, Vec::len);
+                (1..=count).map(move |number| format!("i{index}_cleanup_{number}"))
+            })
+            .collect();
+        let cleanups: Vec<&String> = trace.iter().filter(|function| function.contains("_cleanup_")).collect();
+        assert_eq!(cleanups, expected_cleanups.iter().collect::<Vec<_>>(), "cleanups after a failure at {step}");
+        let last_rollback = trace.iter().rposition(|function| function.ends_with("_rollback"));
+        let first_cleanup = trace.iter().position(|function| function.contains("_cleanup_"));
+        if let (Some(rollback), Some(cleanup)) = (last_rollback, first_cleanup) {
+            assert!(rollback < cleanup, "cleanups come after the rollbacks");
+        }
+
+        assert_eq!(rehearsal.config(), ORIGINAL_CONFIG, "config restored byte for byte after a failure at {step}");
+        if rehearsal.step(&step)["irreversible"].is_string()
+            || completed.iter().any(|index| rehearsal.instances()[(*index - 1) as usize]["step"] == "migrate-sessions")
+        {
+            assert!(text(&output).contains("is irreversible and stays done"), "{}", text(&output));
+        }
+        assert!(rehearsal.calls().iter().any(|call| call.contains(" logger -t cutover-dten -- rolled-back:")));
+    }
+}
+
+/// After a failure at `start-core`, app-1's dten-core steps back down through the stop:
+/// 4.2.0 → 4.0.3 → 3.9.2.
+#[test]
+fn versions_step_back_down_through_the_stop() {
+    let rehearsal = Rehearsal::new("versions");
+    let start_core =
+        rehearsal.instances().iter().find(|instance| instance["step"] == "start-core").expect("start-core");
+    let output = rehearsal.run(&["--local"], Some(&format!("i{}_run", start_core["index"])));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let installs: Vec<String> = rehearsal
+        .calls()
+        .iter()
+        .filter(|call| call.starts_with("app-1 apt-get") && call.contains("dten-core="))
+        .map(|call| call.rsplit(' ').next().expect("last word").to_owned())
+        .collect();
+    assert_eq!(installs, ["dten-core=4.0.3", "dten-core=4.2.0", "dten-core=4.0.3", "dten-core=3.9.2"]);
+    let installed = std::fs::read_to_string(rehearsal.directory.join("stub/state/app-1/pkg/dten-core")).expect("state");
+    assert_eq!(installed.trim(), "3.9.2");
+}
+
+/// A failing install is retried as its action says (2 retries, exponential from 10s), then
+/// rolled back.
+#[test]
+fn retries_back_off_before_giving_up() {
+    let rehearsal = Rehearsal::new("retries");
+    let install =
+        rehearsal.instances().iter().find(|instance| instance["step"] == "install-core").expect("install-core");
+    let index = install["index"].as_u64().expect("index");
+    let output = rehearsal.run(&["--local"], Some(&format!("i{index}_run")));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let attempts = rehearsal.trace().iter().filter(|function| **function == format!("i{index}_run")).count();
+    assert_eq!(attempts, 3, "one try and two retries");
+    let sleeps: Vec<String> = rehearsal.calls().iter().filter(|call| call.contains(" sleep ")).cloned().collect();
+    assert_eq!(sleeps, ["none sleep 10", "none sleep 20"]);
+    assert!(text(&output).contains("retry 1 of 2 in 10s"), "{}", text(&output));
+}
+
+#[test]
+fn a_crash_resumes_at_the_first_unfinished_instance() {
+    let rehearsal = Rehearsal::new("crash");
+    let hang_at = rehearsal
+        .instances()
+        .iter()
+        .find(|instance| instance["step"] == "install-core")
+        .expect("install-core")["index"]
+        .as_u64()
+        .expect("index");
+    let mut command = rehearsal.command(&["--local"]);
+    command.env("STUB_HANG", format!("i{hang_at}_run")).process_group(0);
+    let mut child = command.spawn().expect("spawn");
+    let started = std::time::Instant::now();
+    while !rehearsal.trace().contains(&format!("i{hang_at}_run")) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the run never reached instance {hang_at}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // kill -9 of the whole process group: the script and whatever it was running.
+    let group = child.id();
+    let _ = Command::new("kill").args(["-9", "--", &format!("-{group}")]).status();
+    let _ = child.wait();
+
+    let before = rehearsal.trace();
+    let output = rehearsal.run(&["--local"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("resuming plan dten-4.2"), "{}", text(&output));
+    let after = rehearsal.trace()[before.len()..].to_vec();
+    let first_resumed = after.iter().find(|function| function.ends_with("_run")).expect("a run");
+    assert_eq!(*first_resumed, format!("i{hang_at}_run"), "resumes at the instance that was cut off");
+    for index in 1..hang_at {
+        let run = format!("i{index}_run");
+        let count = rehearsal.trace().iter().filter(|function| **function == run).count();
+        assert!(count <= 1, "{run} ran {count} times");
+    }
+}
+
+#[test]
+fn a_second_run_is_refused_while_one_holds_the_lock() {
+    let rehearsal = Rehearsal::new("lock");
+    let mut command = rehearsal.command(&["--local"]);
+    command.env("STUB_HANG", "i6_run").process_group(0);
+    let mut first = command.spawn().expect("spawn");
+    let started = std::time::Instant::now();
+    while !rehearsal.trace().contains(&"i6_run".to_owned()) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the first run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let trace_before = rehearsal.trace();
+    let journal_before = std::fs::read(rehearsal.directory.join("state/journal")).expect("journal");
+    let second = rehearsal.run(&["--local"], None);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(text(&second).contains("another run of plan dten-4.2 holds"), "{}", text(&second));
+    assert_eq!(rehearsal.trace(), trace_before, "the second run ran nothing");
+    assert_eq!(std::fs::read(rehearsal.directory.join("state/journal")).expect("journal"), journal_before);
+    let _ = Command::new("kill").args(["-9", "--", &format!("-{}", first.id())]).status();
+    let _ = first.wait();
+}
+
+#[test]
+fn dry_run_status_and_rollback() {
+    let rehearsal = Rehearsal::new("modes");
+    let dry = rehearsal.run(&["--dry-run"], None);
+    assert_eq!(dry.status.code(), Some(0));
+    assert!(text(&dry).contains("rollback: none: irreversible"), "{}", text(&dry));
+    assert!(rehearsal.trace().is_empty(), "a dry run runs nothing");
+    assert!(!rehearsal.directory.join("state").exists(), "a dry run writes nothing");
+
+    let help = rehearsal.run(&["--help"], None);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help).contains("--rollback"));
+
+    let output = rehearsal.run(&["--local"], Some("i12_run"));
+    assert_eq!(output.status.code(), Some(1));
+    let status = rehearsal.run(&["--status"], None);
+    assert!(text(&status).contains("0 of 45 step instances done"), "{}", text(&status));
+
+    // A full run, then --rollback undoes it all.
+    let done = rehearsal.run(&["--local"], None);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(text(&rehearsal.run(&["--status"], None)).contains("complete"));
+    let undone = rehearsal.run(&["--rollback", "--local"], None);
+    assert_eq!(undone.status.code(), Some(0), "{}", text(&undone));
+    assert_eq!(rehearsal.config(), ORIGINAL_CONFIG);
+    assert!(text(&undone).contains("is irreversible and stays done"));
+}
+
+/// A plan whose values hold quotes, `$(…)` and backticks: nothing is executed, and the tool
+/// receives each value as one argument, unchanged.
+#[test]
+fn hostile_values_are_never_executed() {
+    let directory = common::scratch("script-hostile");
+    let pwned = directory.join("pwned");
+    let pwned = pwned.to_str().expect("UTF-8");
+    std::fs::write(directory.join("manifest.yaml"), "package: p\nversion: 1.0.0\ncomponents: {}\n").expect("write");
+    std::fs::write(directory.join("inventory.yaml"), "groups: { app: [\"h'1\"] }\n").expect("write");
+    let values = [
+        format!("'; touch {pwned}; '"),
+        format!("$(touch {pwned})"),
+        format!("`touch {pwned}`"),
+        "a\"b\\c $HOME".to_owned(),
+    ];
+    let mut plan =
+        String::from("cutover: 1\nplan: hostile\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n");
+    for (number, value) in values.iter().enumerate() {
+        let yaml = serde_json::to_string(value).expect("JSON string");
+        let _ = writeln!(plan, "  - {{ id: s{number}, do: record, with: {{ value: {yaml} }}, on: app }}");
+    }
+    plan.push_str("actions:\n  record:\n    params: { value: string }\n    run: \"printf '%s\\\\n' {value} >> record.txt\"\n    rollback: \"true\"\n");
+    std::fs::write(directory.join("plan.yaml"), plan).expect("write");
+    let script = directory.join("hostile.sh");
+    let output = common::cutover(&[
+        "build",
+        directory.join("plan.yaml").to_str().expect("UTF-8"),
+        "--emit",
+        "sh",
+        "-o",
+        script.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let run = Command::new("bash")
+        .arg(&script)
+        .arg("--local")
+        .current_dir(&directory)
+        .env("CUTOVER_STATE_DIR", directory.join("state"))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert!(!Path::new(pwned).exists(), "a value was executed");
+    let recorded = std::fs::read_to_string(directory.join("record.txt")).expect("recorded");
+    let expected: String = values.iter().map(|value| value.clone() + "\n").collect();
+    assert_eq!(recorded, expected);
+}
