@@ -11,7 +11,7 @@
 //!    rules in `check::rules`. It returns [`diagnostic::Diagnostic`]s; it never prints.
 //! 4. [`lower`] turns a plan with no errors into ordered step instances with rendered,
 //!    quoted commands: the [`lower::LoweredPlan`].
-//! 5. [`emit`] writes the lowered plan as JSON, DOT or Mermaid.
+//! 5. [`emit`] writes the lowered plan as a runbook, a bash script, JSON, DOT or Mermaid.
 //!
 //! [`driver`] runs the stages end to end; the `cutover` binary's `cli` module renders the
 //! diagnostics and writes the outputs.

@@ -33,7 +33,7 @@ fn every_plan_set_checks_clean() {
 #[test]
 fn builds_are_deterministic() {
     for plan in plan_files() {
-        for format in ["json", "dot", "mermaid"] {
+        for format in ["json", "dot", "mermaid", "sh", "runbook"] {
             let first = cutover(&["build", &plan, "--emit", format]);
             let second = cutover(&["build", &plan, "--emit", format]);
             assert_eq!(first.status.code(), Some(0), "{plan} {format}");
@@ -63,6 +63,20 @@ fn dten_dot() {
 #[test]
 fn dten_mermaid() {
     let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "mermaid"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn dten_script() {
+    let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "sh"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn dten_runbook() {
+    let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "runbook"]);
     assert_eq!(output.status.code(), Some(0));
     insta::assert_snapshot!(stdout(&output));
 }

@@ -25,6 +25,7 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         EmitFormat::Dot => emit::dot::emit(lowered),
         EmitFormat::Mermaid => emit::mermaid::emit(lowered),
         EmitFormat::Sh => emit::sh::emit(lowered),
+        EmitFormat::Runbook => emit::runbook::emit(lowered),
     };
     if let Some(path) = output {
         write_whole(path, &text)?;

@@ -77,6 +77,8 @@ pub enum EmitFormat {
     Mermaid,
     /// A bash script that runs, resumes and rolls back the plan.
     Sh,
+    /// A Markdown runbook for the people on the call.
+    Runbook,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
