@@ -263,6 +263,53 @@ fn a_failure_at_each_mutating_step_rolls_everything_back() {
     }
 }
 
+/// A rollback that fails stops the rollback where it is: exit 3, the failed rollback named and
+/// what is still done listed; the cleanups still run.
+#[test]
+fn a_failed_rollback_exits_3_and_says_what_is_left() {
+    let rehearsal = Rehearsal::new("rollback-fails");
+    let index_of = |step: &str| {
+        rehearsal.instances().iter().find(|instance| instance["step"] == step).expect("step")["index"]
+            .as_u64()
+            .expect("index")
+    };
+    let start_core = index_of("start-core");
+    let set_hybrid = index_of("set-hybrid");
+    let output = rehearsal.run(&["--local"], Some(&format!("i{start_core}_run i{set_hybrid}_rollback")));
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let all = text(&output);
+    assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/45] set-hybrid @ app-1 failed")), "{all}");
+    assert!(all.contains("still done, not rolled back:"), "{all}");
+    assert!(all.contains("stop-agent @ app-1"), "{all}");
+    let trace = rehearsal.trace();
+    assert!(!trace.contains(&format!("i{}_rollback", set_hybrid - 1)), "no rollback past the failed one");
+    assert!(trace.iter().any(|function| function.contains("_cleanup_")), "cleanups still run");
+    // The journal still holds what was not rolled back, so --rollback can finish the job.
+    let status = rehearsal.run(&["--status"], None);
+    assert!(text(&status).contains(&format!("{set_hybrid} of 45 step instances done")), "{}", text(&status));
+}
+
+/// A cleanup that fails is reported and the others still run; the run itself succeeded.
+#[test]
+fn a_failing_cleanup_does_not_stop_the_others() {
+    let rehearsal = Rehearsal::new("cleanup-fails");
+    let flag =
+        rehearsal.instances().iter().find(|instance| instance["step"] == "enable-split-reads").expect("flag")["index"]
+            .as_u64()
+            .expect("index");
+    let output = rehearsal.run(&["--local"], Some(&format!("i{flag}_cleanup_1")));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output)
+            .contains(&format!("cleanup 1 of [{flag}/45] enable-split-reads @ local failed (the others still run)")),
+        "{}",
+        text(&output)
+    );
+    let cleanups: Vec<String> =
+        rehearsal.trace().into_iter().filter(|function| function.contains("_cleanup_")).collect();
+    assert_eq!(cleanups.len(), 4, "the flag's and the three cron files': {cleanups:?}");
+}
+
 /// After a failure at `start-core`, app-1's dten-core steps back down through the stop:
 /// 4.2.0 → 4.0.3 → 3.9.2.
 #[test]
@@ -388,10 +435,16 @@ fn dry_run_status_and_rollback() {
 }
 
 /// A plan whose values hold quotes, `$(…)` and backticks: nothing is executed, and the tool
-/// receives each value as one argument, unchanged.
+/// receives each value as one argument, unchanged, both locally and through `$CUTOVER_SSH`
+/// (a stand-in ssh that hands its command line to a shell, as sshd does).
 #[test]
 fn hostile_values_are_never_executed() {
-    let directory = common::scratch("script-hostile");
+    hostile_values_run(false);
+    hostile_values_run(true);
+}
+
+fn hostile_values_run(through_ssh: bool) {
+    let directory = common::scratch(if through_ssh { "script-hostile-ssh" } else { "script-hostile" });
     let pwned = directory.join("pwned");
     let pwned = pwned.to_str().expect("UTF-8");
     std::fs::write(directory.join("manifest.yaml"), "package: p\nversion: 1.0.0\ncomponents: {}\n").expect("write");
@@ -420,16 +473,66 @@ fn hostile_values_are_never_executed() {
         script.to_str().expect("UTF-8"),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let run = Command::new("bash")
-        .arg(&script)
-        .arg("--local")
-        .current_dir(&directory)
-        .env("CUTOVER_STATE_DIR", directory.join("state"))
-        .output()
-        .expect("runs");
+    let mut command = Command::new("bash");
+    command.arg(&script).current_dir(&directory).env("CUTOVER_STATE_DIR", directory.join("state"));
+    if through_ssh {
+        // `ssh HOST COMMAND`: the remote side runs COMMAND with `sh -c`, in the login directory.
+        let fake_ssh = directory.join("fake-ssh");
+        std::fs::write(
+            &fake_ssh,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}/ssh-hosts\ncd {} && exec sh -c \"$2\"\n",
+                directory.display(),
+                directory.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&fake_ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        command.env("CUTOVER_SSH", fake_ssh.to_str().expect("UTF-8"));
+    } else {
+        command.arg("--local");
+    }
+    let run = command.output().expect("runs");
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    if through_ssh {
+        let hosts = std::fs::read_to_string(directory.join("ssh-hosts")).expect("ssh was used");
+        assert_eq!(hosts.lines().collect::<Vec<_>>(), ["h'1"; 4], "the host name reaches ssh as one argument");
+    }
     assert!(!Path::new(pwned).exists(), "a value was executed");
     let recorded = std::fs::read_to_string(directory.join("record.txt")).expect("recorded");
     let expected: String = values.iter().map(|value| value.clone() + "\n").collect();
     assert_eq!(recorded, expected);
+}
+
+/// A command that outlives its step's `timeout` is stopped, and the step fails and rolls back.
+#[test]
+fn a_step_that_outlives_its_timeout_fails() {
+    let directory = common::scratch("script-timeout");
+    std::fs::write(directory.join("manifest.yaml"), "package: p\nversion: 1.0.0\ncomponents: {}\n").expect("write");
+    std::fs::write(directory.join("inventory.yaml"), "groups: {}\n").expect("write");
+    std::fs::write(
+        directory.join("plan.yaml"),
+        "cutover: 1\nplan: slow\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n  - { id: first, run: \"touch first\", rollback: \"rm first\" }\n  - { id: slow, run: \"sleep 30\", rollback: \"true\", timeout: 1s, after: [first] }\n",
+    )
+    .expect("write");
+    let script = directory.join("slow.sh");
+    let output = common::cutover(&[
+        "build",
+        directory.join("plan.yaml").to_str().expect("UTF-8"),
+        "--emit",
+        "sh",
+        "-o",
+        script.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let started = std::time::Instant::now();
+    let run = Command::new("bash")
+        .arg(&script)
+        .current_dir(&directory)
+        .env("CUTOVER_STATE_DIR", directory.join("state"))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the timeout stopped the command");
+    assert!(!directory.join("first").exists(), "the first step was rolled back");
 }
