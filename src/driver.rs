@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{self, Inputs};
 use crate::codes::CUT007;
+use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Note};
 use crate::lower::{self, LoweredPlan, SourceInput};
-use crate::model::{Inventory, Library, Manifest, Plan, Spanned};
+use crate::model::{Library, Spanned};
 use crate::source::{FileId, LoadError, SourceMap};
 use crate::syntax::{manifest, plan, yaml};
 
@@ -36,12 +37,20 @@ impl Compilation {
     }
 }
 
-/// Compiles the plan at `path`, reading files from disk.
+/// Compiles the plan at `path`, reading files from disk, with default settings.
 ///
 /// # Errors
 /// The plan file itself cannot be read.
 pub fn compile_path(path: &Path) -> Result<Compilation, LoadError> {
     compile(SourceMap::new(), path)
+}
+
+/// Compiles the plan at `path` through `sources`, with default settings.
+///
+/// # Errors
+/// The plan file itself cannot be read.
+pub fn compile(sources: SourceMap, path: &Path) -> Result<Compilation, LoadError> {
+    compile_with(sources, path, &Settings::default())
 }
 
 /// Compiles the plan at `path`, reading through `sources` (which may serve files from memory).
@@ -51,7 +60,7 @@ pub fn compile_path(path: &Path) -> Result<Compilation, LoadError> {
 ///
 /// # Panics
 /// Only if the built-in prelude does not read cleanly, which a unit test rules out.
-pub fn compile(mut sources: SourceMap, path: &Path) -> Result<Compilation, LoadError> {
+pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) -> Result<Compilation, LoadError> {
     if path.extension().is_some_and(|extension| extension == "cutover") {
         return Err(LoadError {
             path: path.to_path_buf(),
@@ -98,22 +107,25 @@ pub fn compile(mut sources: SourceMap, path: &Path) -> Result<Compilation, LoadE
         })
         .collect();
 
-    let (diagnostics, notes, lowered) =
-        check_and_lower(&sources, &plan, manifest.as_ref(), inventory.as_ref(), &libraries, &prelude, diagnostics);
+    let inputs = Inputs {
+        plan: &plan,
+        manifest: manifest.as_ref(),
+        inventory: inventory.as_ref(),
+        libraries: &libraries,
+        prelude: &prelude,
+        settings,
+    };
+    let (diagnostics, notes, lowered) = check_and_lower(&sources, &inputs, diagnostics);
     Ok(Compilation { sources, plan_file, diagnostics, notes, lowered })
 }
 
-fn check_and_lower(
+fn check_and_lower<'m>(
     sources: &SourceMap,
-    plan: &Plan,
-    manifest: Option<&Manifest>,
-    inventory: Option<&Inventory>,
-    libraries: &[Library],
-    prelude: &Library,
+    inputs: &'m Inputs<'m>,
     diagnostics: Vec<Diagnostic>,
 ) -> (Vec<Diagnostic>, Vec<Note>, Option<LoweredPlan>) {
-    let inputs = Inputs { plan, manifest, inventory, libraries, prelude };
-    let outcome = check::check(&inputs, sources, diagnostics);
+    let Inputs { plan, manifest, inventory, libraries, .. } = *inputs;
+    let outcome = check::check(inputs, sources, diagnostics);
     let lowered = outcome.checked.as_ref().map(|checked| {
         let input = |role: &'static str, path: String, file: FileId| SourceInput {
             role,

@@ -27,12 +27,15 @@
 pub mod check;
 pub mod cli;
 pub mod codes;
+pub mod config;
 pub mod diagnostic;
 pub mod driver;
 pub mod emit;
 pub mod graph;
 pub mod lower;
 pub mod model;
+pub mod report;
+pub mod scan;
 pub mod source;
 pub mod syntax;
 

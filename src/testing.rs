@@ -13,7 +13,7 @@ version: 4.2.0
 components:
   dten-core:
     version: 4.2.0
-    requires: { postgres: ">=13", openssl: ">=3.0, <4" }
+    requires: { postgres: ">=13, <17", openssl: ">=3.0, <4" }
     units: [dten-core.service]
     renamed_units: { dten.service: dten-core.service }
     upgrade_from:
@@ -25,6 +25,42 @@ components:
     requires: { dten-core: "^4.2" }
 migrations:
   - { id: 0042_split_sessions, component: dten-core, lock: access_exclusive, estimate: 4m, reversible: false }
+"#;
+
+/// The dten manifest with everything the later rules read: a config matrix (a removed, a
+/// deprecated and a required key), two unit-less components that need a reboot (`dten-kmod`
+/// requires one, `dten-tools` recommends one), bounded requirements, and migrations at several
+/// lock modes. dten-core has one direct path from 3.x so that tests need no stop.
+pub const DTEN_CONFIG_MANIFEST: &str = r#"
+package: dten
+version: 4.2.0
+components:
+  dten-core:
+    version: 4.2.0
+    requires: { postgres: ">=13, <17", openssl: ">=3.0, <4" }
+    units: [dten-core.service]
+    renamed_units: { dten.service: dten-core.service }
+    upgrade_from:
+      - from: ">=3.6.0, <4.2.0"
+  dten-agent:
+    version: 4.2.0
+    requires: { dten-core: "^4.2" }
+    units: [dten-agent.service]
+  dten-kmod:
+    version: 4.2.0
+    reboot: required
+  dten-tools:
+    version: 4.2.0
+    reboot: recommended
+config:
+  dten.legacy.fallback: { deprecated_in: 4.0.0, removed_in: 4.2.0, replaced_by: dten.hybrid.enable }
+  dten.cache.legacy_size: { deprecated_in: 4.1.0, replaced_by: dten.cache.size }
+  dten.hybrid.enable: { type: bool, since: 4.1.0, required: true, expect: "true",
+                        why: "without it dten-core falls back to single-node mode" }
+migrations:
+  - { id: 0042_split_sessions, component: dten-core, lock: access_exclusive, estimate: 4m, reversible: false }
+  - { id: 0043_session_index, component: dten-core, lock: share, estimate: 1m }
+  - { id: 0044_touch_rows, component: dten-core, lock: row_exclusive, estimate: 1m }
 "#;
 
 /// Two app hosts at 3.9.2 and a database host.

@@ -117,3 +117,35 @@ proptest! {
         round_trip(&value);
     }
 }
+
+/// Whatever a command says, checking it never panics: every rule that reads commands (secrets,
+/// endpoints, templates) sees arbitrary text here, multi-byte characters included.
+fn check_command(command: &str) {
+    let plan = format!(
+        "cutover: 1\nplan: commands\nmanifest: m.yaml\ninventory: i.yaml\nsteps:\n  - id: any\n    run: {}\n    rollback: {}\n",
+        yaml_double_quoted(command),
+        yaml_double_quoted(command)
+    );
+    let sources = cutover::source::SourceMap::with_files([
+        (PathBuf::from("c/plan.yaml"), plan),
+        (PathBuf::from("c/m.yaml"), MANIFEST.to_owned()),
+        (PathBuf::from("c/i.yaml"), INVENTORY.to_owned()),
+    ]);
+    let _ = cutover::compile(sources, &PathBuf::from("c/plan.yaml")).expect("in memory");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_command_is_checked_without_panicking(command in "[^\u{0}]{0,60}") {
+        check_command(&command);
+    }
+
+    #[test]
+    fn command_like_text_is_checked_without_panicking(
+        command in "(curl|ssh|scp|rsync|export|mysql|psql|echo)? ?[-a-zA-Z0-9_.:/@=?&%'\"$ {}¡é→]{0,50}"
+    ) {
+        check_command(&command);
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod resolve;
 pub mod rules;
+mod suppress;
 pub mod template;
 
 use crate::diagnostic::{Diagnostic, Note};
@@ -25,6 +26,8 @@ pub struct Inputs<'m> {
     pub inventory: Option<&'m Inventory>,
     pub libraries: &'m [Library],
     pub prelude: &'m Library,
+    /// From `cutover.toml`, or the defaults.
+    pub settings: &'m crate::config::Settings,
 }
 
 /// Everything the rules look at.
@@ -37,6 +40,26 @@ pub struct Context<'c, 'm> {
     pub order: Option<&'c [usize]>,
     /// `None` without an order, a manifest or an inventory.
     pub flow: Option<&'c Flow>,
+}
+
+impl Context<'_, '_> {
+    /// Whether step `before` finishes before step `after` starts in every order the graph
+    /// allows: `before` is an ancestor of `after`, or a preflight step and `after` a main step.
+    #[must_use]
+    pub fn runs_before(&self, before: usize, after: usize) -> bool {
+        use crate::model::Phase;
+        let steps = &self.resolved.steps;
+        if steps[before].step.phase == Phase::Preflight && steps[after].step.phase == Phase::Main {
+            return true;
+        }
+        before != after
+            && petgraph::algo::has_path_connecting(
+                &self.graph.graph,
+                self.graph.node(before),
+                self.graph.node(after),
+                None,
+            )
+    }
 }
 
 /// A plan that passed its checks, ready for lowering.
@@ -70,6 +93,15 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: V
     let context =
         Context { inputs, sources, resolved: &resolved, graph: &graph, order: order.as_deref(), flow: flow.as_ref() };
     rules::run_all(&context, &mut diagnostics);
+    suppress::apply(inputs.plan, sources, &mut diagnostics);
+    // `cutover.toml` may turn a rule off or change its severity.
+    diagnostics.retain_mut(|diagnostic| match inputs.settings.severity(diagnostic.code, diagnostic.severity) {
+        Some(severity) => {
+            diagnostic.severity = severity;
+            true
+        }
+        None => false,
+    });
     let notes = flow.as_ref().map(|flow| already_there_notes(&resolved, flow)).unwrap_or_default();
     diagnostics
         .sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start, diagnostic.code));

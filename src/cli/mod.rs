@@ -5,8 +5,12 @@
 
 mod build;
 mod check;
+mod explain;
 mod graph;
+mod lint;
+mod paths;
 pub mod render;
+mod scan_config;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -49,6 +53,27 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Lint every plan under the paths, for CI: `cutover.toml` settings, suppressions, and
+    /// reports for people, tools and code review.
+    ///
+    /// Example: cutover lint plans/ --format sarif > cutover.sarif
+    Lint {
+        /// Files or folders; folders are walked, respecting `.gitignore`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+        format: LintFormat,
+        /// Fail (exit 1) on warnings too: `--deny warnings`.
+        #[arg(long, value_parser = ["warnings"])]
+        deny: Option<String>,
+    },
+    /// Explain a rule: what it checks, why it matters, an example and the fix.
+    ///
+    /// Example: cutover explain CUT013   (or: cutover explain skipped-required-stop)
+    Explain {
+        /// A rule code or name.
+        rule: String,
+    },
     /// Show the step graph: the order steps run in and why.
     ///
     /// Example: cutover graph plans/dten-4.2/plan.yaml --format mermaid
@@ -57,6 +82,32 @@ pub enum Command {
         plan: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
+    },
+    /// Map each host's installed versions to the upgrade path and its required stops.
+    ///
+    /// Example: cutover paths --manifest plans/dten-4.2/manifest.json --inventory plans/dten-4.2/inventory.yaml
+    Paths {
+        /// The vendor's package manifest (JSON or YAML).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The fleet's inventory.
+        #[arg(long)]
+        inventory: PathBuf,
+        #[arg(long, value_enum, default_value_t = paths::Format::Human)]
+        format: paths::Format,
+    },
+    /// Find the manifest's deprecated and removed config keys in real config files.
+    ///
+    /// Example: cutover scan-config --manifest plans/dten-4.2/manifest.json /etc/dten/dten.conf
+    ScanConfig {
+        /// The vendor's package manifest, whose `config` matrix names the keys.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Config files: `key = value`, `key: value`, INI with `[section]` headers.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = paths::Format::Human)]
+        format: paths::Format,
     },
 }
 
@@ -79,6 +130,20 @@ pub enum EmitFormat {
     Sh,
     /// A Markdown runbook for the people on the call.
     Runbook,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Rendered diagnostics and a summary.
+    Human,
+    /// Every finding, for tools (`"format": "cutover-lint/1"`).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A summary for a pull-request comment.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -109,6 +174,10 @@ pub fn main() -> ExitCode {
         Command::Check { plans } => Ok(check::run(plans, &renderer)),
         Command::Build { plan, emit, output } => build::run(plan, *emit, output.as_deref(), &renderer),
         Command::Graph { plan, format } => graph::run(plan, *format, &renderer),
+        Command::Lint { paths, format, deny } => lint::run(paths, *format, deny.is_some(), &renderer),
+        Command::Explain { rule } => explain::run(rule),
+        Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
+        Command::ScanConfig { manifest, files, format } => scan_config::run(manifest, files, *format, &renderer),
     };
     match result {
         Ok(code) => code,

@@ -150,7 +150,7 @@ pub fn walk(resolved: &Resolved<'_>, order: &[usize], manifest: &Manifest, inven
 }
 
 /// Judges one hop against the component's `upgrade_from` edges and `required_stops`.
-fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict {
+pub(crate) fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict {
     let Some(from) = from else { return Verdict::Fine };
     if from == to {
         return Verdict::AlreadyThere;
@@ -197,6 +197,14 @@ fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict
         {
             return Verdict::SkippedStop { stop: previous_stop.value.clone(), cause: previous_stop.span };
         }
+    }
+    // A stop that no path reaches from this version: neither the start of its path (the `from`
+    // range does not match) nor the stop after the one the host is at.
+    if let Some(edge) = component.upgrade_from.iter().find(|edge| edge.via.iter().any(|stop| &stop.value == to)) {
+        return Verdict::NoPath {
+            cause: edge.span,
+            reason: format!("the path through the stop {to} starts from `{}`", edge.from_text),
+        };
     }
     if is_target {
         // The last stop of a path leads to the target.
@@ -274,6 +282,8 @@ mod tests {
         assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("3.9.2")), Verdict::NoPath { .. }));
         assert_eq!(judge(&dten, Some(&version("4.2.0")), &version("4.2.0")), Verdict::AlreadyThere);
         assert_eq!(judge(&dten, None, &version("4.2.0")), Verdict::Fine);
+        // A stop reached from a version its path does not start from.
+        assert!(matches!(judge(&dten, Some(&version("3.1.0")), &version("4.0.3")), Verdict::NoPath { .. }));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! **Invariant:** the graph reports no diagnostics. It returns facts (edges, cycles, an order)
 //! that the rules turn into diagnostics.
 
+pub mod critical;
 pub mod flow;
+pub mod paths;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};

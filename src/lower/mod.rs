@@ -9,11 +9,12 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::check::Checked;
-use crate::check::resolve::{Bound, ResolvedStep, UndoPlan, Value};
+use crate::check::resolve::{Bound, UndoPlan, Value};
 use crate::check::template::Template;
 use crate::graph::EdgeKind;
+use crate::graph::critical;
 use crate::graph::flow::Verdict;
-use crate::model::{ParamType, Phase};
+use crate::model::ParamType;
 
 /// The `format` field of the JSON output; bumped on any incompatible change.
 pub const FORMAT: &str = "cutover-plan/1";
@@ -222,7 +223,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         })
         .collect();
     let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
-    let buffer = plan.buffer.as_ref().map_or(2000, |buffer| buffer.value.0);
+    let buffer = plan.buffer.as_ref().map_or(critical::DEFAULT_BUFFER, |buffer| buffer.value);
     let notes =
         crate::check::already_there_notes(resolved, &checked.flow).into_iter().map(|note| note.message).collect();
     LoweredPlan {
@@ -235,8 +236,8 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
             version: manifest.version.value.to_string(),
         }),
         window_seconds,
-        buffer_percent: f64::from(buffer) / 100.0,
-        budget_seconds: window_seconds.map(|window| window - window * u64::from(buffer) / 10_000),
+        buffer_percent: f64::from(buffer.0) / 100.0,
+        budget_seconds: window_seconds.map(|window| critical::budget_seconds(window, buffer)),
         notify: plan.notify.as_ref().map(|notify| notify.value.clone()),
         upgrade: goals(checked),
         groups: inputs
@@ -279,7 +280,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         on: step.target.describe(),
         hosts: step.hosts.clone(),
         serial: step.serial.map(|serial| serial.to_string()),
-        batches: batches(step),
+        batches: critical::batches(step),
         after,
         inferred_after,
         readonly: step.readonly,
@@ -301,14 +302,6 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
             .iter()
             .map(|(name, bound)| (name.clone(), ArgumentValue { kind: bound.kind.as_str(), value: bound.text.clone() }))
             .collect(),
-    }
-}
-
-/// How many batches a step runs in: one, or one per `serial` hosts.
-fn batches(step: &ResolvedStep<'_>) -> usize {
-    match step.serial {
-        Some(serial) => step.hosts.len().div_ceil(serial.batch_size(step.hosts.len())).max(1),
-        None => 1,
     }
 }
 
@@ -420,48 +413,15 @@ fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
     changes
 }
 
-/// Longest path through the graph, each step weighing its estimate times its batches. Main
-/// steps also wait for every preflight step.
+/// The critical path as `graph::critical` finds it (the same one CUT034 judges), with step ids
+/// and whole seconds rounded up.
 fn critical_path(checked: &Checked<'_>) -> CriticalPath {
     let steps = &checked.resolved.steps;
-    let weight =
-        |index: usize| steps[index].estimate.map_or(0, crate::model::Duration::millis) * batches(&steps[index]) as u64;
-    let mut finish = vec![0u64; steps.len()];
-    let mut previous: Vec<Option<usize>> = vec![None; steps.len()];
-    let mut last_preflight: Option<usize> = None;
-    for &index in &checked.order {
-        let mut start = 0;
-        if steps[index].step.phase == Phase::Main
-            && let Some(preflight) = last_preflight
-        {
-            start = finish[preflight];
-            previous[index] = Some(preflight);
-        }
-        for (before, _) in checked.graph.predecessors(index) {
-            if finish[before] > start || (previous[index].is_none() && finish[before] == start) {
-                start = finish[before];
-                previous[index] = Some(before);
-            }
-        }
-        finish[index] = start + weight(index);
-        if steps[index].step.phase == Phase::Preflight
-            && last_preflight.is_none_or(|longest| finish[index] > finish[longest])
-        {
-            last_preflight = Some(index);
-        }
-    }
-    let end = checked.order.iter().copied().max_by_key(|index| (finish[*index], std::cmp::Reverse(*index)));
-    let mut path = Vec::new();
-    let mut cursor = end;
-    while let Some(index) = cursor {
-        path.push(steps[index].id().to_owned());
-        cursor = previous[index];
-    }
-    path.reverse();
+    let path = critical::critical_path(steps, &checked.graph, &checked.order);
     CriticalPath {
-        seconds: end.map_or(0, |index| finish[index].div_ceil(1000)),
-        steps: path,
-        steps_without_estimate: steps.iter().filter(|step| step.estimate.is_none()).count(),
+        seconds: path.millis.div_ceil(1000),
+        steps: path.steps.iter().map(|index| steps[*index].id().to_owned()).collect(),
+        steps_without_estimate: path.steps_without_estimate,
     }
 }
 

@@ -1,17 +1,24 @@
 //! CUT005 `dependency-cycle`.
 //!
-//! *What it does:* finds steps that wait for each other in a circle, through `after` entries or
+//! ## What it does
+//!
+//! Finds steps that wait for each other in a circle, through `after` entries or
 //! through the ordering the manifest implies, and names every step on the circle.
 //!
-//! *Why it matters:* a cycle has no order to run in; cutover cannot lower the plan at all.
+//! ## Why it matters
 //!
-//! *Example:*
+//! A cycle has no order to run in; cutover cannot lower the plan at all.
+//!
+//! ## Example
+//!
 //! ```yaml
 //! - { id: stop-agent, run: "...", rollback: "...", after: [install-core] }
 //! - { id: install-core, do: install, with: { target: dten-core@4.2.0 }, after: [stop-agent] }
 //! ```
 //!
-//! *Fix:* remove the `after` entry that points backwards. When an edge is inferred (a release after
+//! ## Fix
+//!
+//! Remove the `after` entry that points backwards. When an edge is inferred (a release after
 //! the release of what it requires), reorder the written ones to agree with it.
 
 use crate::check::Context;

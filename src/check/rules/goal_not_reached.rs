@@ -1,16 +1,24 @@
 //! CUT021 `goal-not-reached` (and CUT010/CUT011 for the goal itself).
 //!
-//! *What it does:* checks the plan's `upgrade:` goal: each component must be in the manifest
+//! ## What it does
+//!
+//! Checks the plan's `upgrade:` goal: each component must be in the manifest
 //! (CUT010) at a version it offers (CUT011), and every host of the inventory that has the
 //! component must end the plan at that version (CUT021).
 //!
-//! *Why it matters:* a host left behind is found weeks later, when the next upgrade assumes it
+//! ## Why it matters
+//!
+//! A host left behind is found weeks later, when the next upgrade assumes it
 //! was upgraded.
 //!
-//! *Example:* `upgrade: { dten-core: 4.2.0 }`, and the install step runs `on: app`, but db-1 runs
+//! ## Example
+//!
+//! `upgrade: { dten-core: 4.2.0 }`, and the install step runs `on: app`, but db-1 runs
 //! dten-core too.
 //!
-//! *Fix:* add a release step for the hosts left behind, or widen the step's group.
+//! ## Fix
+//!
+//! Add a release step for the hosts left behind, or widen the step's group.
 
 use crate::check::Context;
 use crate::codes::{CUT001, CUT010, CUT011, CUT021};

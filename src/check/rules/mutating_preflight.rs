@@ -1,14 +1,22 @@
 //! CUT035 `mutating-preflight`.
 //!
-//! *What it does:* flags a `preflight` step that is not read-only: its action is not declared
+//! ## What it does
+//!
+//! Flags a `preflight` step that is not read-only: its action is not declared
 //! `readonly: true` (or, inline, the step itself is not).
 //!
-//! *Why it matters:* preflight runs before the window opens, often days before, and nobody
+//! ## Why it matters
+//!
+//! Preflight runs before the window opens, often days before, and nobody
 //! expects it to change anything; a preflight that stops a service is an outage.
 //!
-//! *Example:* `preflight: [{ id: stop-early, do: service.stop, with: { unit: dten.service } }]`
+//! ## Example
 //!
-//! *Fix:* move the step under `steps:`, or call a read-only action such as `package.verify`.
+//! `preflight: [{ id: stop-early, do: service.stop, with: { unit: dten.service } }]`
+//!
+//! ## Fix
+//!
+//! Move the step under `steps:`, or call a read-only action such as `package.verify`.
 
 use crate::check::Context;
 use crate::codes::CUT035;

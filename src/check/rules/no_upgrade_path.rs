@@ -1,15 +1,23 @@
 //! CUT012 `no-upgrade-path`.
 //!
-//! *What it does:* follows each host's version of each component through the release steps, in
+//! ## What it does
+//!
+//! Follows each host's version of each component through the release steps, in
 //! graph order, and flags a move the manifest's `upgrade_from` paths do not allow: from a version
 //! no path starts at, or a downgrade.
 //!
-//! *Why it matters:* vendors test upgrades from some versions only; an upgrade from anything else
+//! ## Why it matters
+//!
+//! Vendors test upgrades from some versions only; an upgrade from anything else
 //! is the one that corrupts data at 2 a.m.
 //!
-//! *Example:* the manifest offers 4.2.0 `from: ">=3.6.0, <4.2.0"`, and app-3 runs 3.1.0.
+//! ## Example
 //!
-//! *Fix:* upgrade the host to a version a path starts from first (an earlier package), or leave
+//! The manifest offers 4.2.0 `from: ">=3.6.0, <4.2.0"`, and app-3 runs 3.1.0.
+//!
+//! ## Fix
+//!
+//! Upgrade the host to a version a path starts from first (an earlier package), or leave
 //! the host out of the step's group.
 
 use crate::check::Context;

@@ -1,16 +1,24 @@
 //! CUT013 `skipped-required-stop`.
 //!
-//! *What it does:* flags a release that jumps over a required stop: a `via` stop of the
+//! ## What it does
+//!
+//! Flags a release that jumps over a required stop: a `via` stop of the
 //! `upgrade_from` path the host is on, or a `required_stops` version between where the host is
 //! and where the step takes it; and stops taken out of order.
 //!
-//! *Why it matters:* stops exist because the vendor's migrations only run from them; skipping
+//! ## Why it matters
+//!
+//! Stops exist because the vendor's migrations only run from them; skipping
 //! one leaves the schema half-migrated.
 //!
-//! *Example:* the manifest says 3.x reaches 4.2.0 `via: [4.0.3]`, and the plan installs
+//! ## Example
+//!
+//! The manifest says 3.x reaches 4.2.0 `via: [4.0.3]`, and the plan installs
 //! `dten-core@4.2.0` straight on hosts at 3.9.2.
 //!
-//! *Fix:* add a step installing the stop (`dten-core@4.0.3`) before the target.
+//! ## Fix
+//!
+//! Add a step installing the stop (`dten-core@4.0.3`) before the target.
 
 use crate::check::Context;
 use crate::codes::CUT013;

@@ -1,16 +1,24 @@
 //! CUT014 `unmet-requirement`.
 //!
-//! *What it does:* after the plan, for every host where a component ends at the manifest's
+//! ## What it does
+//!
+//! After the plan, for every host where a component ends at the manifest's
 //! version, checks each of its `requires`: met by the same host where that host has the
 //! package, otherwise by every host of the inventory that has it (a shared database, say).
 //! A requirement that nothing in the inventory provides is unmet too.
 //!
-//! *Why it matters:* the new version starts, finds an old dependency, and fails in ways the
+//! ## Why it matters
+//!
+//! The new version starts, finds an old dependency, and fails in ways the
 //! vendor never tested.
 //!
-//! *Example:* dten-core 4.2.0 requires `openssl: ">=3.0, <4"` and app-2 runs openssl 1.1.1.
+//! ## Example
 //!
-//! *Fix:* upgrade the dependency first (a step before the release), or leave the host out.
+//! Dten-core 4.2.0 requires `openssl: ">=3.0, <4"` and app-2 runs openssl 1.1.1.
+//!
+//! ## Fix
+//!
+//! Upgrade the dependency first (a step before the release), or leave the host out.
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,752 @@
+//! CUT036 `hard-coded-credential`.
+//!
+//! ## What it does
+//!
+//! Looks for secrets written into the plan: in every command template (`run`, `rollback`,
+//! `verify` and `cleanup` of steps, and of the actions defined in the plan and in its
+//! libraries), in arguments and parameter defaults, and in the plan's `notify` command. It
+//! knows these shapes:
+//!
+//! - assignments and options: `password=…`, `PGPASSWORD=…`, `passwd=`, `secret=`,
+//!   `client_secret=`, `token=`, `api_key=` (also with `-`, as in `--db-password=…`), and
+//!   `--password VALUE`;
+//! - `curl -u user:pass`, `curl --user user:pass`, `sshpass -p …`, openssl's `pass:…`;
+//! - HTTP headers: `Authorization: Basic …`, `Authorization: Bearer …`, `X-Api-Key: …`,
+//!   `PRIVATE-TOKEN: …`, and `Bearer …` on its own;
+//! - a URL with a password (`https://user:pass@host`) or a token in its query (`?token=`,
+//!   `?access_token=`, `api_key=`), and Slack webhook URLs;
+//! - AWS access keys (`AKIA` and 16 more), private key blocks (`-----BEGIN … PRIVATE
+//!   KEY-----`), GitHub (`ghp_…`, `github_pat_…`), GitLab (`glpat-…`) and Slack (`xoxb-…`,
+//!   `xoxp-…`) tokens;
+//! - an argument whose parameter is named like a secret (`password`, `token`, `api_key`…).
+//!
+//! A value that is clearly a reference is not a finding: `$VAR`, `${VAR}` (written `${{VAR}}`
+//! in a template), `$(cat file)`, a `{param}` placeholder, `@file`, `-` (standard input),
+//! `<placeholder>`, and openssl's `env:`/`file:`. The message names the kind of secret and
+//! where it is, and never the secret itself; the underline shows where it is written.
+//!
+//! ## Why it matters
+//!
+//! A plan's commands are copied into the generated script, the runbook, the JSON plan and the
+//! CI logs, and the plan itself lives in git: a secret written there is readable by everyone
+//! who can read any of them, for as long as the history lives.
+//!
+//! ## Example
+//!
+//! ```yaml
+//! steps:
+//!   - id: dump
+//!     run: PGPASSWORD=hunter2 pg_dump --host=db-1 --file=/backup/dten.dump dten
+//!     rollback: rm -f /backup/dten.dump
+//!   - id: announce
+//!     run: >-
+//!       curl -fsS -H "Authorization: Bearer 8d1f0c2a9b7e4f3a" https://status.internal/api/start
+//!     rollback: "true"
+//! ```
+//!
+//! ## Fix
+//!
+//! Read the secret when the command runs, from the environment or a file the host already
+//! has: `PGPASSWORD="$PGPASSWORD"`, `--password-file /etc/dten/db.pass`,
+//! `-H @/run/secrets/status-header`, `-u "deploy:$(cat /run/secrets/deploy)"`, or a
+//! `~/.pgpass`/`.netrc`. Then rotate the secret that was written down: it is in the history.
+
+use std::ops::Range;
+
+use crate::check::Context;
+use crate::codes::CUT036;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Action, Commands, Spanned, Undo};
+use crate::source::{SourceMap, Span};
+
+pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
+    for command in command_texts(context) {
+        let text = &command.text.value;
+        let mut findings = find_secrets(text);
+        // An argument named like a secret holds one, unless it is a reference.
+        if findings.is_empty()
+            && let Some(parameter) = command.parameter
+            && let Some(kind) = key_kind(parameter)
+            && !is_reference(text.trim())
+        {
+            findings.push(Finding { kind, range: 0..text.len(), priority: KEY_PRIORITY });
+        }
+        for finding in findings {
+            let span = sub_span(context.sources, command.text, finding.range);
+            diagnostics.push(
+                Diagnostic::new(CUT036, span, format!("{} in {}", finding.kind.describe(), command.place))
+                    .with_primary_label(format!("{} is written here", finding.kind.describe()))
+                    .with_help(finding.kind.help()),
+            );
+        }
+    }
+}
+
+/// A text the plan hands to a shell, or a value substituted into one, with where it is.
+///
+/// Shared with CUT037, which looks at the same texts.
+pub(super) struct CommandText<'m> {
+    pub text: &'m Spanned<String>,
+    /// Where it is, for messages: "the `run` command of step `dump`".
+    pub place: String,
+    /// For arguments and parameter defaults: the parameter, whose name may say what the value is.
+    pub parameter: Option<&'m str>,
+}
+
+/// Every command template of the plan's steps and of the actions the plan and its libraries
+/// define (the prelude is ours and holds none of these), every argument and parameter
+/// default, and `notify`.
+pub(super) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m>> {
+    let plan = context.inputs.plan;
+    let mut texts = Vec::new();
+    for step in plan.preflight.iter().chain(plan.steps.iter()) {
+        let owner = format!("step `{}`", step.id.value);
+        push_commands(&mut texts, &step.commands, &owner);
+        for argument in step.call.iter().flat_map(|call| call.arguments.iter()) {
+            texts.push(CommandText {
+                text: &argument.value,
+                place: format!("argument `{}` of {owner}", argument.name.value),
+                parameter: Some(argument.name.as_str()),
+            });
+        }
+    }
+    if let Some(notify) = &plan.notify {
+        texts.push(CommandText { text: notify, place: "the plan's `notify` command".to_owned(), parameter: None });
+    }
+    let actions: Vec<&Action> =
+        plan.actions.iter().chain(context.inputs.libraries.iter().flat_map(|library| library.actions.iter())).collect();
+    for action in actions {
+        let owner = format!("action `{}`", action.name.value);
+        push_commands(&mut texts, &action.commands, &owner);
+        for param in &action.params {
+            if let Some(default) = &param.default {
+                texts.push(CommandText {
+                    text: default,
+                    place: format!("the default of parameter `{}` of {owner}", param.name.value),
+                    parameter: Some(param.name.as_str()),
+                });
+            }
+        }
+    }
+    texts
+}
+
+fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, owner: &str) {
+    let rollback = match &commands.undo {
+        Some(Undo::Rollback(rollback)) => Some(rollback),
+        _ => None,
+    };
+    let named = [("run", commands.run.as_ref()), ("rollback", rollback), ("verify", commands.verify.as_ref())];
+    for (name, text) in named.into_iter().chain([("cleanup", commands.cleanup.as_ref())]) {
+        if let Some(text) = text {
+            texts.push(CommandText { text, place: format!("the `{name}` command of {owner}"), parameter: None });
+        }
+    }
+}
+
+/// The span of bytes `range` of a value. Where the source holds that text verbatim (the same
+/// number of times as the value does), the span is exactly those bytes; a text over several
+/// lines is looked up by its first line, because block scalars drop their indentation.
+/// Otherwise (escapes in a quoted scalar) it is the whole value's span.
+pub(super) fn sub_span(sources: &SourceMap, text: &Spanned<String>, range: Range<usize>) -> Span {
+    let value = &text.value;
+    let needle = value[range.clone()].split('\n').next().unwrap_or_default();
+    if needle.is_empty() {
+        return text.span;
+    }
+    let source = sources.slice(text.span);
+    let before = value[..range.start].matches(needle).count();
+    let in_source: Vec<usize> = source.match_indices(needle).map(|(offset, _)| offset).collect();
+    match in_source.get(before) {
+        Some(offset) if in_source.len() == value.matches(needle).count() => {
+            let start = text.span.start as usize + offset;
+            Span::new(text.span.file, start, start + needle.len())
+        }
+        _ => text.span,
+    }
+}
+
+/// A word of a shell command: its bytes in the text (quotes included) and its text with the
+/// quotes taken off.
+pub(super) struct Word {
+    pub range: Range<usize>,
+    pub text: String,
+}
+
+impl Word {
+    /// The bytes of the word inside its outer quotes, when it is quoted as a whole.
+    pub fn inner(&self, text: &str) -> Range<usize> {
+        unquoted(text, self.range.clone())
+    }
+
+    /// The command name: the last part of a path (`/usr/bin/curl` is `curl`).
+    pub fn basename(&self) -> &str {
+        self.text.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+/// `range` without its outer quotes, when the text there is quoted as a whole.
+pub(super) fn unquoted(text: &str, range: Range<usize>) -> Range<usize> {
+    let raw = &text[range.clone()];
+    let quoted = raw.len() >= 2
+        && ((raw.starts_with('"') && raw.ends_with('"')) || (raw.starts_with('\'') && raw.ends_with('\'')));
+    if quoted { range.start + 1..range.end - 1 } else { range }
+}
+
+/// Splits shell text into simple commands (at `;`, `|`, `&`, newlines, parentheses and
+/// backticks outside quotes), each a list of words. Enough to find a command's arguments; not
+/// a shell parser.
+pub(super) fn shell_commands(text: &str) -> Vec<Vec<Word>> {
+    let mut commands = Vec::new();
+    let mut words: Vec<Word> = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (offset, character) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            current.get_or_insert_with(|| (offset, String::new())).1.push(character);
+            continue;
+        }
+        match (quote, character) {
+            (Some(open), _) if character == open => quote = None,
+            (Some('"') | None, '\\') => {
+                escaped = true;
+                current.get_or_insert_with(|| (offset, String::new()));
+            }
+            (Some(_), _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+            (None, '\'' | '"') => {
+                quote = Some(character);
+                current.get_or_insert_with(|| (offset, String::new()));
+            }
+            (None, _) if character.is_whitespace() || ";|&()`".contains(character) => {
+                if let Some((start, word)) = current.take() {
+                    words.push(Word { range: start..offset, text: word });
+                }
+                if !matches!(character, ' ' | '\t') && !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+            }
+            (None, _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+        }
+    }
+    if let Some((start, word)) = current.take() {
+        words.push(Word { range: start..text.len(), text: word });
+    }
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    commands
+}
+
+/// The index of the word that names the command, past variable assignments and wrappers such
+/// as `sudo -u postgres`, `timeout 30`, `runuser -u postgres --`, `env`, `nice -n 10`.
+pub(super) fn command_index(words: &[Word]) -> Option<usize> {
+    const WRAPPERS: &[&str] =
+        &["sudo", "runuser", "env", "exec", "command", "nohup", "nice", "time", "timeout", "xargs"];
+    const WRAPPER_OPTIONS_WITH_VALUE: &[&str] = &["-u", "-g", "-n", "-s", "-k", "-C", "--user", "--group"];
+    let mut index = 0;
+    while let Some(word) = words.get(index) {
+        let is_assignment = word.text.split_once('=').is_some_and(|(name, _)| {
+            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if is_assignment {
+            index += 1;
+            continue;
+        }
+        if !WRAPPERS.contains(&word.basename()) {
+            return Some(index);
+        }
+        let wrapper = word.basename();
+        index += 1;
+        while let Some(option) = words.get(index).filter(|option| option.text.starts_with('-')) {
+            index += if WRAPPER_OPTIONS_WITH_VALUE.contains(&option.text.as_str()) { 2 } else { 1 };
+        }
+        // `timeout 30 cmd`: the duration comes before the command.
+        if wrapper == "timeout" {
+            index += 1;
+        }
+    }
+    None
+}
+
+/// What kind of secret a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Password,
+    Secret,
+    Token,
+    ApiKey,
+    UserPassword,
+    UrlPassword,
+    AuthorizationHeader,
+    TokenHeader,
+    BearerToken,
+    AwsAccessKey,
+    PrivateKey,
+    GitHubToken,
+    GitLabToken,
+    SlackToken,
+    SlackWebhook,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Password => "a password",
+            Self::Secret => "a secret",
+            Self::Token => "a token",
+            Self::ApiKey => "an API key",
+            Self::UserPassword => "a `user:password` pair",
+            Self::UrlPassword => "a URL with a password",
+            Self::AuthorizationHeader => "an `Authorization` header",
+            Self::TokenHeader => "a token header",
+            Self::BearerToken => "a bearer token",
+            Self::AwsAccessKey => "an AWS access key",
+            Self::PrivateKey => "a private key",
+            Self::GitHubToken => "a GitHub token",
+            Self::GitLabToken => "a GitLab token",
+            Self::SlackToken => "a Slack token",
+            Self::SlackWebhook => "a Slack webhook URL",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::AuthorizationHeader | Self::TokenHeader | Self::BearerToken => {
+                "read it when the command runs: `-H @/run/secrets/header` (curl reads the header from the file) or `-H \"Authorization: Bearer $TOKEN\"`; then rotate it, it is in the history"
+            }
+            Self::UserPassword => {
+                "read it when the command runs: `-u \"user:$PASSWORD\"` or `--netrc-file FILE`; then rotate it, it is in the history"
+            }
+            Self::PrivateKey => {
+                "keep the key in a file on the host and name the file (`-i /etc/dten/deploy.key`); then rotate it, it is in the history"
+            }
+            _ => {
+                "read it from the environment (`$DB_PASSWORD`) or a file (`$(cat /run/secrets/db)`) when the command runs; then rotate it, it is in the history"
+            }
+        }
+    }
+}
+
+/// One secret in a text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Finding {
+    kind: Kind,
+    range: Range<usize>,
+    /// Lower is more specific; where findings overlap, the most specific one is kept.
+    priority: u8,
+}
+
+const SHAPE_PRIORITY: u8 = 0;
+const URL_PRIORITY: u8 = 1;
+const HEADER_PRIORITY: u8 = 2;
+const OPTION_PRIORITY: u8 = 3;
+const KEY_PRIORITY: u8 = 4;
+const BEARER_PRIORITY: u8 = 5;
+
+/// Every secret in a text, in text order, overlapping ones reported once.
+fn find_secrets(text: &str) -> Vec<Finding> {
+    let mut candidates = Vec::new();
+    find_shapes(text, &mut candidates);
+    find_url_passwords(text, &mut candidates);
+    find_headers(text, &mut candidates);
+    find_in_words(text, &mut candidates);
+    find_assignments(text, &mut candidates);
+    candidates.sort_by_key(|finding| (finding.priority, finding.range.start));
+    let mut kept: Vec<Finding> = Vec::new();
+    for candidate in candidates {
+        let overlaps = kept
+            .iter()
+            .any(|finding| candidate.range.start < finding.range.end && finding.range.start < candidate.range.end);
+        if !overlaps && !candidate.range.is_empty() {
+            kept.push(candidate);
+        }
+    }
+    kept.sort_by_key(|finding| finding.range.start);
+    kept
+}
+
+/// Whether a value names where the secret comes from instead of holding it (`$VAR`, `{param}`,
+/// `@file`…), or holds nothing a secret could be (empty, a boolean).
+fn is_reference(value: &str) -> bool {
+    const NOT_SECRETS: &[&str] = &["-", "true", "false", "yes", "no", "none", "null", "on", "off"];
+    value.is_empty()
+        || NOT_SECRETS.iter().any(|word| value.eq_ignore_ascii_case(word))
+        || value.starts_with(['$', '{', '@', '<'])
+        || ["env:", "file:", "fd:", "stdin"].iter().any(|prefix| value.starts_with(prefix))
+}
+
+/// The kind of secret a variable, option or parameter of this name holds, if it names one.
+fn key_kind(key: &str) -> Option<Kind> {
+    let key = key.trim_start_matches('-').to_ascii_lowercase().replace(['-', '.'], "_");
+    let ends_with_word = |word: &str| key == word || key.ends_with(&format!("_{word}"));
+    if key.ends_with("password") || key.ends_with("passwd") || key.ends_with("_pwd") {
+        Some(Kind::Password)
+    } else if ends_with_word("secret") || ends_with_word("secret_key") || ends_with_word("secret_access_key") {
+        Some(Kind::Secret)
+    } else if ends_with_word("token") {
+        Some(Kind::Token)
+    } else if ends_with_word("api_key") || ends_with_word("apikey") {
+        Some(Kind::ApiKey)
+    } else {
+        None
+    }
+}
+
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// Where a value starting at `start` ends: at its closing quote when quoted (the range is
+/// inside the quotes), otherwise at the first space, quote or shell operator.
+fn value_at(text: &str, start: usize) -> Range<usize> {
+    let bytes = text.as_bytes();
+    if let Some(&quote) = bytes.get(start).filter(|byte| matches!(byte, b'"' | b'\'')) {
+        let end = text[start + 1..].find(quote as char).map_or(text.len(), |found| start + 1 + found);
+        return start + 1..end;
+    }
+    let end = text[start..]
+        .find(|c: char| c.is_whitespace() || "'\"`;&|()<>".contains(c))
+        .map_or(text.len(), |found| start + found);
+    start..end
+}
+
+/// Secrets recognised by their shape alone: cloud keys, private keys, vendor tokens.
+fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
+    let bytes = text.as_bytes();
+    let at_boundary = |start: usize| start == 0 || !is_token_byte(bytes[start - 1]);
+    let run = |start: usize, allowed: fn(u8) -> bool| {
+        start + bytes[start..].iter().take_while(|byte| allowed(**byte)).count()
+    };
+    let mut shape = |prefix: &str, kind: Kind, allowed: fn(u8) -> bool, lengths: Range<usize>| {
+        for (start, _) in text.match_indices(prefix) {
+            let end = run(start + prefix.len(), allowed);
+            if at_boundary(start) && lengths.contains(&(end - start - prefix.len())) {
+                findings.push(Finding { kind, range: start..end, priority: SHAPE_PRIORITY });
+            }
+        }
+    };
+    let upper_or_digit: fn(u8) -> bool = |byte| byte.is_ascii_uppercase() || byte.is_ascii_digit();
+    let alphanumeric: fn(u8) -> bool = |byte| byte.is_ascii_alphanumeric();
+    let word: fn(u8) -> bool = is_token_byte;
+    let dashed: fn(u8) -> bool = |byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-');
+    for prefix in ["AKIA", "ASIA"] {
+        shape(prefix, Kind::AwsAccessKey, upper_or_digit, 16..17);
+    }
+    for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        shape(prefix, Kind::GitHubToken, alphanumeric, 30..256);
+    }
+    shape("github_pat_", Kind::GitHubToken, word, 22..256);
+    shape("glpat-", Kind::GitLabToken, dashed, 20..256);
+    for prefix in ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"] {
+        shape(prefix, Kind::SlackToken, dashed, 10..256);
+    }
+    // The path of a Slack webhook URL is its secret.
+    for (start, prefix) in text.match_indices("hooks.slack.com/services/") {
+        let path = start + prefix.len();
+        let end = run(path, |byte| byte.is_ascii_alphanumeric() || byte == b'/');
+        if text[path..end].contains('/') && end - path >= 20 {
+            findings.push(Finding { kind: Kind::SlackWebhook, range: path..end, priority: SHAPE_PRIORITY });
+        }
+    }
+    for (start, _) in text.match_indices("-----BEGIN ") {
+        let header_end = text[start..].find('\n').map_or(text.len(), |found| start + found);
+        if !text[start..header_end].contains("PRIVATE KEY-----") {
+            continue;
+        }
+        let end = text[header_end..]
+            .find("-----END ")
+            .and_then(|found| {
+                let footer = header_end + found;
+                text[footer..].find("KEY-----").map(|key| footer + key + "KEY-----".len())
+            })
+            .unwrap_or(header_end);
+        findings.push(Finding { kind: Kind::PrivateKey, range: start..end, priority: SHAPE_PRIORITY });
+    }
+}
+
+/// `scheme://user:password@host`: the password.
+fn find_url_passwords(text: &str, findings: &mut Vec<Finding>) {
+    for (separator, _) in text.match_indices("://") {
+        let authority_start = separator + 3;
+        let authority_end = text[authority_start..]
+            .find(|c: char| c.is_whitespace() || "/?#'\"`;|()<>".contains(c))
+            .map_or(text.len(), |found| authority_start + found);
+        let authority = &text[authority_start..authority_end];
+        let Some(at) = authority.rfind('@') else { continue };
+        let Some(colon) = authority[..at].find(':') else { continue };
+        let password = authority_start + colon + 1..authority_start + at;
+        if !is_reference(&text[password.clone()]) {
+            findings.push(Finding { kind: Kind::UrlPassword, range: password, priority: URL_PRIORITY });
+        }
+    }
+}
+
+/// `Authorization: Basic …`, `X-Api-Key: …`, `PRIVATE-TOKEN: …`, and `Bearer …` on its own.
+fn find_headers(text: &str, findings: &mut Vec<Finding>) {
+    const HEADERS: &[(&str, Kind)] = &[
+        ("authorization", Kind::AuthorizationHeader),
+        ("proxy-authorization", Kind::AuthorizationHeader),
+        ("x-api-key", Kind::TokenHeader),
+        ("api-key", Kind::TokenHeader),
+        ("private-token", Kind::TokenHeader),
+        ("job-token", Kind::TokenHeader),
+        ("x-auth-token", Kind::TokenHeader),
+        ("x-vault-token", Kind::TokenHeader),
+    ];
+    const SCHEMES: &[&str] = &["basic", "bearer", "token", "digest", "negotiate", "apikey", "key", "sso-key"];
+    let lower = text.to_ascii_lowercase();
+    let bytes = text.as_bytes();
+    let word_after = |start: usize| {
+        let start = start + text[start..].find(|c: char| c != ' ' && c != '\t').unwrap_or(text.len() - start);
+        value_at(text, start)
+    };
+    for &(header, kind) in HEADERS {
+        for (start, _) in lower.match_indices(&format!("{header}:")) {
+            if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'-' | b'_')) {
+                continue;
+            }
+            let first = word_after(start + header.len() + 1);
+            let value = if SCHEMES.contains(&&lower[first.clone()]) { word_after(first.end) } else { first };
+            if !is_reference(&text[value.clone()]) {
+                findings.push(Finding { kind, range: value, priority: HEADER_PRIORITY });
+            }
+        }
+    }
+    for (start, _) in lower.match_indices("bearer ") {
+        if start > 0 && is_token_byte(bytes[start - 1]) {
+            continue;
+        }
+        let value = word_after(start + "bearer ".len());
+        let token = &text[value.clone()];
+        let looks_like_a_token = token.len() >= 8
+            && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-._~+/=".contains(&byte))
+            && (token.bytes().any(|byte| byte.is_ascii_digit()) || token.len() >= 20);
+        if looks_like_a_token && !is_reference(token) {
+            findings.push(Finding { kind: Kind::BearerToken, range: value, priority: BEARER_PRIORITY });
+        }
+    }
+}
+
+/// Secrets found through the command's words: `curl -u user:pass`, `sshpass -p pass`,
+/// `--password pass`, openssl's `pass:…`.
+fn find_in_words(text: &str, findings: &mut Vec<Finding>) {
+    // These read `--password` alone as "ask me", and the next word is something else.
+    const OPTIONAL_PASSWORD: &[&str] = &["mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump"];
+    for words in shell_commands(text) {
+        let command = command_index(&words).map(|index| words[index].basename().to_owned());
+        let mut push = |kind: Kind, range: Range<usize>| {
+            if !is_reference(&text[range.clone()]) {
+                findings.push(Finding { kind, range, priority: OPTION_PRIORITY });
+            }
+        };
+        for (index, word) in words.iter().enumerate() {
+            let next = words.get(index + 1);
+            let flag = word.text.as_str();
+            match command.as_deref() {
+                Some("curl") if matches!(flag, "-u" | "--user" | "-U" | "--proxy-user") => {
+                    if let Some(value) = next {
+                        push_user_password(text, value.inner(text), &mut push);
+                    }
+                }
+                Some("curl")
+                    if flag.starts_with("--user=")
+                        || (flag.starts_with("-u") && flag.len() > 2 && !flag.starts_with("--")) =>
+                {
+                    let skip = if flag.starts_with("--user=") { "--user=".len() } else { 2 };
+                    push_user_password(text, unquoted(text, word.range.start + skip..word.range.end), &mut push);
+                }
+                Some("curl") if flag == "--oauth2-bearer" => {
+                    if let Some(value) = next {
+                        push(Kind::BearerToken, value.inner(text));
+                    }
+                }
+                Some("sshpass") if flag == "-p" => {
+                    if let Some(value) = next {
+                        push(Kind::Password, value.inner(text));
+                    }
+                }
+                Some("sshpass") if flag.starts_with("-p") && flag.len() > 2 => {
+                    push(Kind::Password, unquoted(text, word.range.start + 2..word.range.end));
+                }
+                Some(name) if !OPTIONAL_PASSWORD.contains(&name) && flag.starts_with("--") && !flag.contains('=') => {
+                    if let (Some(Kind::Password), Some(value)) = (key_kind(flag), next)
+                        && !value.text.starts_with('-')
+                    {
+                        push(Kind::Password, value.inner(text));
+                    }
+                }
+                _ => {}
+            }
+            if let Some(password) = word.text.strip_prefix("pass:")
+                && !password.is_empty()
+            {
+                let inner = word.inner(text);
+                push(Kind::Password, unquoted(text, inner.start + "pass:".len()..inner.end));
+            }
+        }
+    }
+}
+
+/// `user:password` in `range`: the password, when there is one.
+fn push_user_password(text: &str, range: Range<usize>, push: &mut impl FnMut(Kind, Range<usize>)) {
+    if let Some(colon) = text[range.clone()].find(':') {
+        push(Kind::UserPassword, range.start + colon + 1..range.end);
+    }
+}
+
+/// `name=value` (and `name = value`) where the name says it holds a secret: `PGPASSWORD=…`,
+/// `--db-password=…`, `?access_token=…`, `client_secret = …`.
+fn find_assignments(text: &str, findings: &mut Vec<Finding>) {
+    let bytes = text.as_bytes();
+    for (equals, _) in text.match_indices('=') {
+        let previous = equals.checked_sub(1).map(|index| bytes[index]);
+        if bytes.get(equals + 1) == Some(&b'=') || matches!(previous, Some(b'=' | b'!' | b'<' | b'>')) {
+            continue;
+        }
+        let key_end = text[..equals].trim_end_matches([' ', '\t']).len();
+        let spaced = key_end < equals;
+        let key_start = text[..key_end]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |(found, c)| found + c.len_utf8());
+        // `$PASSWORD = …` compares a variable, it does not set one.
+        if key_start == key_end || (key_start > 0 && matches!(bytes[key_start - 1], b'$' | b'{')) {
+            continue;
+        }
+        let Some(kind) = key_kind(&text[key_start..key_end]) else { continue };
+        // `password = x` in a config line written by the command: the value follows the spaces.
+        let value_start =
+            if spaced { text.len() - text[equals + 1..].trim_start_matches([' ', '\t']).len() } else { equals + 1 };
+        let value = value_at(text, value_start);
+        if !is_reference(&text[value.clone()]) {
+            findings.push(Finding { kind, range: value, priority: KEY_PRIORITY });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, find_secrets};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+
+    /// The kind and the text of every secret found.
+    fn secrets(text: &str) -> Vec<(Kind, &str)> {
+        find_secrets(text).into_iter().map(|finding| (finding.kind, &text[finding.range])).collect()
+    }
+
+    #[test]
+    fn passwords_secrets_and_tokens_in_assignments_and_options() {
+        assert_eq!(secrets("PGPASSWORD=hunter2 pg_dump dten"), [(Kind::Password, "hunter2")]);
+        assert_eq!(secrets("dtenctl login --db-password='s3cr3t pass'"), [(Kind::Password, "s3cr3t pass")]);
+        assert_eq!(secrets("dtenctl login --password hunter2 --user ops"), [(Kind::Password, "hunter2")]);
+        assert_eq!(secrets("vault write auth client_secret=abc123 x=1"), [(Kind::Secret, "abc123")]);
+        assert_eq!(secrets("echo 'passwd = letmein' >> /etc/x.conf"), [(Kind::Password, "letmein")]);
+        assert_eq!(secrets("sshpass -p hunter2 ssh db-1 true"), [(Kind::Password, "hunter2")]);
+        assert_eq!(secrets("openssl pkcs12 -passin pass:hunter2 -in k.p12"), [(Kind::Password, "hunter2")]);
+    }
+
+    #[test]
+    fn curl_users_headers_and_urls() {
+        assert_eq!(secrets("curl -fsS -u deploy:hunter2 https://ci/api"), [(Kind::UserPassword, "hunter2")]);
+        assert_eq!(secrets("curl --user \"deploy:hunter2\" https://ci/api"), [(Kind::UserPassword, "hunter2")]);
+        assert_eq!(
+            secrets("curl -H 'Authorization: Basic ZGVwbG95Omh1bnRlcjI=' https://ci/api"),
+            [(Kind::AuthorizationHeader, "ZGVwbG95Omh1bnRlcjI=")]
+        );
+        assert_eq!(
+            secrets("curl -H \"authorization: bearer 8d1f0c2a9b7e\" https://ci/api"),
+            [(Kind::AuthorizationHeader, "8d1f0c2a9b7e")]
+        );
+        assert_eq!(secrets("curl -H 'X-Api-Key: k3y-123' https://x/"), [(Kind::TokenHeader, "k3y-123")]);
+        assert_eq!(secrets("git clone https://deploy:hunter2@git.internal/dten.git"), [(Kind::UrlPassword, "hunter2")]);
+        assert_eq!(secrets("curl 'https://ci/api?job=1&token=abc123'"), [(Kind::Token, "abc123")]);
+        assert_eq!(secrets("curl https://ci/api?access_token=abc123"), [(Kind::Token, "abc123")]);
+        assert_eq!(secrets("curl https://maps/api?api_key=abc123"), [(Kind::ApiKey, "abc123")]);
+    }
+
+    #[test]
+    fn keys_and_vendor_tokens_by_shape() {
+        assert_eq!(
+            secrets("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE aws s3 ls"),
+            [(Kind::AwsAccessKey, "AKIAIOSFODNN7EXAMPLE")]
+        );
+        let github = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        assert_eq!(secrets(&format!("gh auth login --with-token <<< {github}")), [(Kind::GitHubToken, github)]);
+        let gitlab = "glpat-0123456789abcdefABCD";
+        assert_eq!(
+            secrets(&format!("curl -H 'PRIVATE-TOKEN: {gitlab}' https://gl/api")),
+            [(Kind::GitLabToken, gitlab)]
+        );
+        let slack = "xoxb-1234567890-abcdefghij";
+        assert_eq!(
+            secrets(&format!("curl -H 'Authorization: Bearer {slack}' https://slack.com/api/chat.postMessage")),
+            [(Kind::SlackToken, slack)]
+        );
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----";
+        assert_eq!(secrets(&format!("cat > /root/.ssh/id <<'EOF'\n{key}\nEOF")), [(Kind::PrivateKey, key)]);
+    }
+
+    #[test]
+    fn references_are_not_secrets() {
+        for text in [
+            "PGPASSWORD=$PGPASSWORD pg_dump dten",
+            "PGPASSWORD=\"${{PGPASSWORD}}\" pg_dump dten",
+            "PASSWORD=\"$(cat /run/secrets/db)\" ./migrate.sh",
+            "dtenctl login --password {password}",
+            "dtenctl login --password-file /etc/dten/pass",
+            "docker login --password-stdin < /run/secrets/registry",
+            "curl -u \"deploy:$DEPLOY_PASSWORD\" https://ci/api",
+            "curl -u deploy https://ci/api",
+            "curl -H @/run/secrets/auth-header https://ci/api",
+            "curl -H \"Authorization: Bearer $TOKEN\" https://ci/api",
+            "curl -d @payload.json https://ci/api?token={token}",
+            "git clone https://deploy:${{GIT_PASSWORD}}@git.internal/dten.git",
+            "openssl pkcs12 -passin env:P12_PASS -in k.p12",
+            "mysql -u root --password dten < dump.sql",
+            "runuser -u postgres -- psql -c 'select 1'",
+            "if [ \"$PASSWORD\" = \"\" ]; then exit 1; fi",
+            "test $token == x",
+            "docker run -u 1000:1000 img",
+            "install -o postgres -g postgres -m 0700 /x",
+            "apt-get -o Dpkg::Options::=--force-confold install x",
+        ] {
+            assert_eq!(secrets(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn reported_with_the_kind_and_never_the_secret() {
+        let plan = "notify: \"curl -fsS -d {message} https://hooks.example/x?token=abc123def\"\nsteps:\n  - id: dump\n    run: PGPASSWORD=hunter2 pg_dump dten\n    rollback: \"true\"\n    estimate: 1m\n  - { id: login, do: login, with: { password: hunter2 }, estimate: 1m }\nactions:\n  login:\n    params: { password: string }\n    run: \"dtenctl login --password {password}\"\n    rollback: \"true\"\n";
+        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let cut036: Vec<_> = diagnostics.iter().filter(|diagnostic| diagnostic.code.as_str() == "CUT036").collect();
+        let messages: Vec<&str> = cut036.iter().map(|diagnostic| diagnostic.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "a token in the plan's `notify` command",
+                "a password in the `run` command of step `dump`",
+                "a password in argument `password` of step `login`",
+            ]
+        );
+        for diagnostic in cut036 {
+            let labels = diagnostic.secondary.iter().chain([&diagnostic.primary]);
+            let shown: Vec<&str> = labels.filter_map(|label| label.message.as_deref()).collect();
+            assert!(!shown.iter().chain([&diagnostic.message.as_str()]).any(|text| text.contains("hunter2")));
+            assert!(!shown.iter().chain([&diagnostic.message.as_str()]).any(|text| text.contains("abc123")));
+        }
+    }
+
+    #[test]
+    fn the_span_underlines_the_secret() {
+        let plan = "steps:\n  - { id: dump, run: \"PGPASSWORD=hunter2 pg_dump dten\", rollback: \"true\" }\n";
+        let compilation = crate::testing::compile_body(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostic = compilation.diagnostics.iter().find(|diagnostic| diagnostic.code.as_str() == "CUT036");
+        let span = diagnostic.expect("a CUT036").primary.span;
+        assert_eq!(compilation.sources.slice(span), "hunter2");
+        assert_eq!(codes_of(&compilation.diagnostics), ["CUT036"]);
+    }
+}
