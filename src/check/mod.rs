@@ -4,6 +4,7 @@
 //! **Invariant:** checking never prints and never stops at the first problem; it returns every
 //! diagnostic of the run.
 
+pub(crate) mod commands;
 pub mod resolve;
 pub mod rules;
 mod suppress;

@@ -47,7 +47,7 @@
 
 use std::ops::Range;
 
-use super::hard_coded_credential::{Word, command_index, command_texts, shell_commands, sub_span, unquoted};
+use crate::check::commands::{Word, command_index, command_texts, shell_commands, sub_span, unquoted};
 use crate::check::Context;
 use crate::codes::CUT037;
 use crate::diagnostic::Diagnostic;

@@ -1,0 +1,200 @@
+//! The shell commands a plan hands to hosts, as text the rules can read: every command template,
+//! argument and `notify` with where it is, and a small shell-word splitter that finds the
+//! command word of each simple command (past assignments and wrappers such as `sudo`).
+//!
+//! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints).
+
+use std::ops::Range;
+
+use crate::check::Context;
+use crate::model::{Action, Commands, Spanned, Undo};
+use crate::source::{SourceMap, Span};
+
+/// A text the plan hands to a shell, or a value substituted into one, with where it is.
+///
+/// CUT036 and CUT037 look at the same texts.
+pub(crate) struct CommandText<'m> {
+    pub text: &'m Spanned<String>,
+    /// Where it is, for messages: "the `run` command of step `dump`".
+    pub place: String,
+    /// For arguments and parameter defaults: the parameter, whose name may say what the value is.
+    pub parameter: Option<&'m str>,
+}
+
+/// Every command template of the plan's steps and of the actions the plan and its libraries
+/// define (the prelude is ours and holds none of these), every argument and parameter
+/// default, and `notify`.
+pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m>> {
+    let plan = context.inputs.plan;
+    let mut texts = Vec::new();
+    for step in plan.preflight.iter().chain(plan.steps.iter()) {
+        let owner = format!("step `{}`", step.id.value);
+        push_commands(&mut texts, &step.commands, &owner);
+        for argument in step.call.iter().flat_map(|call| call.arguments.iter()) {
+            texts.push(CommandText {
+                text: &argument.value,
+                place: format!("argument `{}` of {owner}", argument.name.value),
+                parameter: Some(argument.name.as_str()),
+            });
+        }
+    }
+    if let Some(notify) = &plan.notify {
+        texts.push(CommandText { text: notify, place: "the plan's `notify` command".to_owned(), parameter: None });
+    }
+    let actions: Vec<&Action> =
+        plan.actions.iter().chain(context.inputs.libraries.iter().flat_map(|library| library.actions.iter())).collect();
+    for action in actions {
+        let owner = format!("action `{}`", action.name.value);
+        push_commands(&mut texts, &action.commands, &owner);
+        for param in &action.params {
+            if let Some(default) = &param.default {
+                texts.push(CommandText {
+                    text: default,
+                    place: format!("the default of parameter `{}` of {owner}", param.name.value),
+                    parameter: Some(param.name.as_str()),
+                });
+            }
+        }
+    }
+    texts
+}
+
+fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, owner: &str) {
+    let rollback = match &commands.undo {
+        Some(Undo::Rollback(rollback)) => Some(rollback),
+        _ => None,
+    };
+    let named = [("run", commands.run.as_ref()), ("rollback", rollback), ("verify", commands.verify.as_ref())];
+    for (name, text) in named.into_iter().chain([("cleanup", commands.cleanup.as_ref())]) {
+        if let Some(text) = text {
+            texts.push(CommandText { text, place: format!("the `{name}` command of {owner}"), parameter: None });
+        }
+    }
+}
+
+/// The span of bytes `range` of a value. Where the source holds that text verbatim (the same
+/// number of times as the value does), the span is exactly those bytes; a text over several
+/// lines is looked up by its first line, because block scalars drop their indentation.
+/// Otherwise (escapes in a quoted scalar) it is the whole value's span.
+pub(crate) fn sub_span(sources: &SourceMap, text: &Spanned<String>, range: Range<usize>) -> Span {
+    let value = &text.value;
+    let needle = value[range.clone()].split('\n').next().unwrap_or_default();
+    if needle.is_empty() {
+        return text.span;
+    }
+    let source = sources.slice(text.span);
+    let before = value[..range.start].matches(needle).count();
+    let in_source: Vec<usize> = source.match_indices(needle).map(|(offset, _)| offset).collect();
+    match in_source.get(before) {
+        Some(offset) if in_source.len() == value.matches(needle).count() => {
+            let start = text.span.start as usize + offset;
+            Span::new(text.span.file, start, start + needle.len())
+        }
+        _ => text.span,
+    }
+}
+
+/// A word of a shell command: its bytes in the text (quotes included) and its text with the
+/// quotes taken off.
+pub(crate) struct Word {
+    pub range: Range<usize>,
+    pub text: String,
+}
+
+impl Word {
+    /// The bytes of the word inside its outer quotes, when it is quoted as a whole.
+    pub fn inner(&self, text: &str) -> Range<usize> {
+        unquoted(text, self.range.clone())
+    }
+
+    /// The command name: the last part of a path (`/usr/bin/curl` is `curl`).
+    pub fn basename(&self) -> &str {
+        self.text.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+/// `range` without its outer quotes, when the text there is quoted as a whole.
+pub(crate) fn unquoted(text: &str, range: Range<usize>) -> Range<usize> {
+    let raw = &text[range.clone()];
+    let quoted = raw.len() >= 2
+        && ((raw.starts_with('"') && raw.ends_with('"')) || (raw.starts_with('\'') && raw.ends_with('\'')));
+    if quoted { range.start + 1..range.end - 1 } else { range }
+}
+
+/// Splits shell text into simple commands (at `;`, `|`, `&`, newlines, parentheses and
+/// backticks outside quotes), each a list of words. Enough to find a command's arguments; not
+/// a shell parser.
+pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word>> {
+    let mut commands = Vec::new();
+    let mut words: Vec<Word> = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (offset, character) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            current.get_or_insert_with(|| (offset, String::new())).1.push(character);
+            continue;
+        }
+        match (quote, character) {
+            (Some(open), _) if character == open => quote = None,
+            (Some('"') | None, '\\') => {
+                escaped = true;
+                current.get_or_insert_with(|| (offset, String::new()));
+            }
+            (Some(_), _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+            (None, '\'' | '"') => {
+                quote = Some(character);
+                current.get_or_insert_with(|| (offset, String::new()));
+            }
+            (None, _) if character.is_whitespace() || ";|&()`".contains(character) => {
+                if let Some((start, word)) = current.take() {
+                    words.push(Word { range: start..offset, text: word });
+                }
+                if !matches!(character, ' ' | '\t') && !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+            }
+            (None, _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+        }
+    }
+    if let Some((start, word)) = current.take() {
+        words.push(Word { range: start..text.len(), text: word });
+    }
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    commands
+}
+
+/// The index of the word that names the command, past variable assignments and wrappers such
+/// as `sudo -u postgres`, `timeout 30`, `runuser -u postgres --`, `env`, `nice -n 10`.
+pub(crate) fn command_index(words: &[Word]) -> Option<usize> {
+    const WRAPPERS: &[&str] =
+        &["sudo", "runuser", "env", "exec", "command", "nohup", "nice", "time", "timeout", "xargs"];
+    const WRAPPER_OPTIONS_WITH_VALUE: &[&str] = &["-u", "-g", "-n", "-s", "-k", "-C", "--user", "--group"];
+    let mut index = 0;
+    while let Some(word) = words.get(index) {
+        let is_assignment = word.text.split_once('=').is_some_and(|(name, _)| {
+            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if is_assignment {
+            index += 1;
+            continue;
+        }
+        if !WRAPPERS.contains(&word.basename()) {
+            return Some(index);
+        }
+        let wrapper = word.basename();
+        index += 1;
+        while let Some(option) = words.get(index).filter(|option| option.text.starts_with('-')) {
+            index += if WRAPPER_OPTIONS_WITH_VALUE.contains(&option.text.as_str()) { 2 } else { 1 };
+        }
+        // `timeout 30 cmd`: the duration comes before the command.
+        if wrapper == "timeout" {
+            index += 1;
+        }
+    }
+    None
+}
