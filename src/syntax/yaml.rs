@@ -178,7 +178,6 @@ impl RawNode {
         let start = self.start.and_then(|offset| usize::try_from(offset).ok()).unwrap_or(0).min(text.len());
         let length = self.length.and_then(|length| usize::try_from(length).ok()).unwrap_or(0);
         let end = (start + length).min(text.len());
-        let span = Span::new(file, start, end);
         let kind = match self.kind {
             RawKind::Null => NodeKind::Null,
             RawKind::Text(decoded) => NodeKind::Scalar(scalar_text(text, start, end, decoded)),
@@ -192,8 +191,32 @@ impl RawNode {
                     .collect(),
             ),
         };
-        Node { kind, span }
+        // The library marks where a collection starts; it covers up to its last child, and its
+        // closing bracket when it is written in flow style.
+        let end = match &kind {
+            NodeKind::Sequence(items) => collection_end(text, start, items.last().map(|item| item.span.end)),
+            NodeKind::Mapping(entries) => {
+                collection_end(text, start, entries.last().map(|(_, value)| value.span.end.max(value.span.start)))
+            }
+            _ => end,
+        };
+        Node { kind, span: Span::new(file, start, end) }
     }
+}
+
+/// Where a collection starting at `start` ends: after its last child, and after the closing
+/// bracket of a flow collection (`{…}`, `[…]`).
+fn collection_end(text: &str, start: usize, last_child_end: Option<u32>) -> usize {
+    let after_children = last_child_end.map_or(start, |end| (end as usize).max(start));
+    let closing = match text.as_bytes().get(start) {
+        Some(b'{') => b'}',
+        Some(b'[') => b']',
+        _ => return after_children,
+    };
+    let from = if last_child_end.is_some() { after_children } else { start + 1 };
+    let rest = text.get(from..).unwrap_or_default();
+    let skipped = rest.len() - rest.trim_start_matches([' ', '\t', '\r', '\n', ',']).len();
+    if rest.as_bytes().get(skipped) == Some(&closing) { from + skipped + 1 } else { after_children }
 }
 
 /// Plain scalars keep their source text; quoted and block scalars keep the decoded value.
@@ -329,6 +352,17 @@ mod tests {
         assert_eq!((quoted.text.as_str(), quoted.plain), ("4.2", false));
         assert_eq!(entries[3].1.kind, NodeKind::Null);
         assert_eq!(entries[4].1.as_scalar().unwrap().text, "a\n");
+    }
+
+    #[test]
+    fn collections_span_their_whole_extent() {
+        let text = "a: { b: 1, c: [x, y] }\nd:\n  e: 2\n  f: 3\nempty: {}\n";
+        let root = parse_text(text);
+        let entries = entries(&root);
+        let slice = |node: &Node| &text[node.span.start as usize..node.span.end as usize];
+        assert_eq!(slice(&entries[0].1), "{ b: 1, c: [x, y] }");
+        assert_eq!(slice(&entries[1].1), "e: 2\n  f: 3");
+        assert_eq!(slice(&entries[2].1), "{}");
     }
 
     #[test]
