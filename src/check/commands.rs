@@ -16,9 +16,50 @@ use crate::source::{SourceMap, Span};
 pub(crate) struct CommandText<'m> {
     pub text: &'m Spanned<String>,
     /// Where it is, for messages: "the `run` command of step `dump`".
-    pub place: String,
+    pub place: Place<'m>,
     /// For arguments and parameter defaults: the parameter, whose name may say what the value is.
     pub parameter: Option<&'m str>,
+}
+
+/// Where a command text is. It is written out only when a rule reports on the text: building
+/// the sentence for every command of a large plan cost more than reading the commands.
+#[derive(Clone, Copy)]
+pub(crate) enum Place<'m> {
+    /// "the `run` command of step `dump`".
+    Command { name: &'static str, owner: Owner<'m> },
+    /// "argument `url` of step `fetch`".
+    Argument { name: &'m str, owner: Owner<'m> },
+    /// "the default of parameter `url` of action `fetch`".
+    Default { name: &'m str, owner: Owner<'m> },
+    /// "the plan's `notify` command".
+    Notify,
+}
+
+/// The step or action a command text belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum Owner<'m> {
+    Step(&'m str),
+    Action(&'m str),
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Command { name, owner } => write!(formatter, "the `{name}` command of {owner}"),
+            Self::Argument { name, owner } => write!(formatter, "argument `{name}` of {owner}"),
+            Self::Default { name, owner } => write!(formatter, "the default of parameter `{name}` of {owner}"),
+            Self::Notify => formatter.write_str("the plan's `notify` command"),
+        }
+    }
+}
+
+impl std::fmt::Display for Owner<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Step(id) => write!(formatter, "step `{id}`"),
+            Self::Action(name) => write!(formatter, "action `{name}`"),
+        }
+    }
 }
 
 /// Every command template of the plan's steps and of the actions the plan and its libraries
@@ -28,29 +69,29 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
     let plan = context.inputs.plan;
     let mut texts = Vec::new();
     for step in plan.preflight.iter().chain(plan.steps.iter()) {
-        let owner = format!("step `{}`", step.id.value);
-        push_commands(&mut texts, &step.commands, &owner);
+        let owner = Owner::Step(step.id.as_str());
+        push_commands(&mut texts, &step.commands, owner);
         for argument in step.call.iter().flat_map(|call| call.arguments.iter()) {
             texts.push(CommandText {
                 text: &argument.value,
-                place: format!("argument `{}` of {owner}", argument.name.value),
+                place: Place::Argument { name: argument.name.as_str(), owner },
                 parameter: Some(argument.name.as_str()),
             });
         }
     }
     if let Some(notify) = &plan.notify {
-        texts.push(CommandText { text: notify, place: "the plan's `notify` command".to_owned(), parameter: None });
+        texts.push(CommandText { text: notify, place: Place::Notify, parameter: None });
     }
     let actions: Vec<&Action> =
         plan.actions.iter().chain(context.inputs.libraries.iter().flat_map(|library| library.actions.iter())).collect();
     for action in actions {
-        let owner = format!("action `{}`", action.name.value);
-        push_commands(&mut texts, &action.commands, &owner);
+        let owner = Owner::Action(action.name.as_str());
+        push_commands(&mut texts, &action.commands, owner);
         for param in &action.params {
             if let Some(default) = &param.default {
                 texts.push(CommandText {
                     text: default,
-                    place: format!("the default of parameter `{}` of {owner}", param.name.value),
+                    place: Place::Default { name: param.name.as_str(), owner },
                     parameter: Some(param.name.as_str()),
                 });
             }
@@ -59,7 +100,7 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
     texts
 }
 
-fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, owner: &str) {
+fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, owner: Owner<'m>) {
     let rollback = match &commands.undo {
         Some(Undo::Rollback(rollback)) => Some(rollback),
         _ => None,
@@ -67,7 +108,7 @@ fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, o
     let named = [("run", commands.run.as_ref()), ("rollback", rollback), ("verify", commands.verify.as_ref())];
     for (name, text) in named.into_iter().chain([("cleanup", commands.cleanup.as_ref())]) {
         if let Some(text) = text {
-            texts.push(CommandText { text, place: format!("the `{name}` command of {owner}"), parameter: None });
+            texts.push(CommandText { text, place: Place::Command { name, owner }, parameter: None });
         }
     }
 }

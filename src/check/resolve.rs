@@ -13,7 +13,7 @@ use crate::check::template::Template;
 use crate::codes::{CUT003, CUT004, CUT006, CUT010, CUT011};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
-    Action, Duration, Effect, Migration, ParamType, Phase, Retries, Serial, Spanned, Step, Undo, parse_version,
+    Action, Duration, Effect, MaxFail, Migration, ParamType, Phase, Retries, Serial, Spanned, Step, Undo, parse_version,
 };
 use crate::source::{SourceMap, Span};
 
@@ -46,6 +46,7 @@ pub struct ResolvedStep<'m> {
     pub timeout: Option<Duration>,
     pub retries: Option<Retries>,
     pub serial: Option<Serial>,
+    pub max_fail: Option<MaxFail>,
     pub effects: Vec<Effect>,
     pub readonly: bool,
     pub releases: Vec<ReleaseArgument>,
@@ -267,6 +268,7 @@ impl<'m> Binder<'_, 'm> {
             timeout: step.tuning.timeout.as_ref().map(|timeout| timeout.value),
             retries: step.tuning.retries.as_ref().map(|retries| retries.value.clone()),
             serial: step.serial.as_ref().map(|serial| serial.value),
+            max_fail: step.max_fail.as_ref().map(|max_fail| max_fail.value),
             effects: step.effects.iter().map(|effect| effect.value).collect(),
             readonly: step.readonly.as_ref().is_some_and(|readonly| readonly.value),
             releases: Vec::new(),

@@ -69,8 +69,8 @@ fn totals_text(errors: usize, warnings: usize) -> String {
 }
 
 /// Every plan file under the paths, sorted: YAML files whose text has a top-level `cutover:`
-/// key. Directories are walked with `.gitignore` respected; a file named directly is taken as
-/// it is.
+/// key, and DSL (`.cutover`) files with a `cutover 1` line. Directories are walked with
+/// `.gitignore` respected; a file named directly is taken as it is.
 fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut plans = Vec::new();
     for path in paths {
@@ -85,7 +85,8 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             let entry = entry.map_err(|error| Failure(format!("cannot walk `{}`: {error}", path.display())))?;
             let candidate = entry.path();
             let is_yaml = candidate.extension().is_some_and(|extension| extension == "yaml" || extension == "yml");
-            if entry.file_type().is_some_and(|kind| kind.is_file()) && is_yaml && is_plan(candidate) {
+            let is_dsl = crate::syntax::dsl::is_dsl(candidate);
+            if entry.file_type().is_some_and(|kind| kind.is_file()) && (is_yaml || is_dsl) && is_plan(candidate) {
                 plans.push(candidate.strip_prefix("./").unwrap_or(candidate).to_path_buf());
             }
         }
@@ -95,9 +96,10 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(plans)
 }
 
-/// A plan says its language version on a line of its own: `cutover: 1`.
+/// A plan says its language version on a line of its own: `cutover: 1` (`cutover 1` in the DSL).
 fn is_plan(path: &Path) -> bool {
-    crate::source::read_text(path).is_ok_and(|text| text.lines().any(|line| line.starts_with("cutover:")))
+    crate::source::read_text(path)
+        .is_ok_and(|text| text.lines().any(|line| line.starts_with("cutover:") || line.starts_with("cutover ")))
 }
 
 /// The settings of the nearest `cutover.toml` at or above the plan's folder, read once per folder.

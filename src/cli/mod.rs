@@ -5,12 +5,18 @@
 
 mod build;
 mod check;
+mod completions;
+mod convert;
+mod diff;
 mod explain;
+mod fmt;
 mod graph;
+mod init;
 mod lint;
 mod paths;
 pub mod render;
 mod scan_config;
+mod schema;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -36,7 +42,7 @@ pub enum Command {
     ///
     /// Example: cutover check plans/dten-4.2/plan.yaml
     Check {
-        /// Plan files (YAML).
+        /// Plan files (YAML or the DSL).
         #[arg(required = true)]
         plans: Vec<PathBuf>,
     },
@@ -74,6 +80,46 @@ pub enum Command {
         /// A rule code or name.
         rule: String,
     },
+    /// What a change to a plan changes in what will run: steps added, removed, moved, commands
+    /// and rollbacks changed, the critical path, new diagnostics.
+    ///
+    /// Example: cutover diff main:plans/dten-4.2/plan.yaml plans/dten-4.2/plan.yaml
+    Diff {
+        /// The plan before: a file, or `REV:PATH` for a git revision.
+        old: String,
+        /// The plan after: a file, or `REV:PATH`.
+        new: String,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
+    },
+    /// Scaffold a plan set from a manifest and an inventory: the release steps with their
+    /// required stops, a snapshot before irreversible migrations, and TODOs to settle.
+    ///
+    /// Example: cutover init --manifest vendor/manifest.json --inventory inventory/prod.yaml plans/next
+    Init {
+        #[arg(long)]
+        manifest: PathBuf,
+        #[arg(long)]
+        inventory: PathBuf,
+        /// Where to write plan.yaml, lib.yaml and cutover.toml (created if missing).
+        #[arg(default_value = ".")]
+        directory: PathBuf,
+    },
+    /// Print the JSON Schema of a kind of file, for editors (also committed under schemas/).
+    ///
+    /// Example: cutover schema plan > schemas/plan.json
+    Schema {
+        #[arg(value_enum)]
+        kind: crate::schema::Kind,
+    },
+    /// Print shell completions.
+    ///
+    /// Example: cutover completions bash > ~/.local/share/bash-completion/completions/cutover
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    ///
+    /// Example: cutover man > /usr/local/share/man/man1/cutover.1
+    Man,
     /// Show the step graph: the order steps run in and why.
     ///
     /// Example: cutover graph plans/dten-4.2/plan.yaml --format mermaid
@@ -109,6 +155,38 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = paths::Format::Human)]
         format: paths::Format,
     },
+    /// Rewrite DSL plans (`.cutover`) in the canonical form, comments kept.
+    ///
+    /// Example: cutover fmt plans/dten-4.2/plan.cutover   (CI: cutover fmt --check plans/*/plan.cutover)
+    Fmt {
+        /// DSL files; `-` reads standard input and prints the result.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write nothing; show a diff and exit 1 when a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Convert a plan or action library between YAML and the DSL, comments carried.
+    ///
+    /// Example: cutover convert plans/dten-4.2/plan.yaml --to dsl -o plans/dten-4.2/plan.cutover
+    Convert {
+        /// The plan file (`.cutover` is read as the DSL, anything else as YAML).
+        plan: PathBuf,
+        /// The form to write.
+        #[arg(long, value_enum)]
+        to: ConvertTarget,
+        /// Where to write it (standard output if left out).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTarget {
+    /// The plan language (`.cutover`).
+    Dsl,
+    /// YAML.
+    Yaml,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -130,6 +208,8 @@ pub enum EmitFormat {
     Sh,
     /// A Markdown runbook for the people on the call.
     Runbook,
+    /// An Ansible playbook with its inventory and a README: a directory, `-o DIR`.
+    Ansible,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -143,6 +223,14 @@ pub enum LintFormat {
     /// GitHub Actions workflow commands (annotations).
     Github,
     /// A summary for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Human,
+    /// For a pull-request comment.
     Markdown,
 }
 
@@ -176,8 +264,15 @@ pub fn main() -> ExitCode {
         Command::Graph { plan, format } => graph::run(plan, *format, &renderer),
         Command::Lint { paths, format, deny } => lint::run(paths, *format, deny.is_some(), &renderer),
         Command::Explain { rule } => explain::run(rule),
+        Command::Diff { old, new, format } => diff::run(old, new, *format),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
+        Command::Schema { kind } => Ok(schema::run(*kind)),
+        Command::Init { manifest, inventory, directory } => init::run(manifest, inventory, directory, &renderer),
         Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
         Command::ScanConfig { manifest, files, format } => scan_config::run(manifest, files, *format, &renderer),
+        Command::Fmt { files, check } => fmt::run(files, *check, &renderer),
+        Command::Convert { plan, to, output } => convert::run(plan, *to, output.as_deref(), &renderer),
     };
     match result {
         Ok(code) => code,

@@ -87,6 +87,10 @@ pub struct LoweredStep {
     pub hosts: Vec<String>,
     pub serial: Option<String>,
     pub batches: usize,
+    /// The failure budget as written (`1`, `25%`), or null: no host may fail.
+    pub max_fail: Option<String>,
+    /// How many of the step's hosts may fail before the plan fails (0 without `max_fail`).
+    pub max_fail_hosts: usize,
     pub after: Vec<String>,
     pub inferred_after: Vec<InferredDependency>,
     pub readonly: bool,
@@ -281,6 +285,8 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         hosts: step.hosts.clone(),
         serial: step.serial.map(|serial| serial.to_string()),
         batches: critical::batches(step),
+        max_fail: step.max_fail.map(|max_fail| max_fail.to_string()),
+        max_fail_hosts: step.max_fail.map_or(0, |max_fail| max_fail.allowed(step.hosts.len())),
         after,
         inferred_after,
         readonly: step.readonly,

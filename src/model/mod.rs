@@ -88,9 +88,45 @@ pub struct Step {
     /// An inventory group, a host, or `local` (the default).
     pub on: Option<Spanned<String>>,
     pub serial: Option<Spanned<Serial>>,
+    /// The failure budget: how many of the step's hosts may fail before the plan fails.
+    pub max_fail: Option<Spanned<MaxFail>>,
     pub effects: Vec<Spanned<Effect>>,
     /// Inline steps may declare themselves read-only, as actions do.
     pub readonly: Option<Spanned<bool>>,
+}
+
+/// `max_fail`: how many of a step's hosts may fail (a count, or a share of its hosts) before the
+/// plan fails. Hosts that fail within the budget are rolled back and drop out of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxFail {
+    Hosts(u32),
+    Share(Percent),
+}
+
+impl MaxFail {
+    /// Reads `2` or `25%`; zero is allowed (no host may fail, the default).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.ends_with('%') { Percent::parse(text).map(Self::Share) } else { text.parse().ok().map(Self::Hosts) }
+    }
+
+    /// Hosts that may fail out of `hosts`; a share rounds down, so `25%` of 3 hosts is none.
+    #[must_use]
+    pub fn allowed(self, hosts: usize) -> usize {
+        match self {
+            Self::Hosts(count) => (count as usize).min(hosts),
+            Self::Share(percent) => hosts * percent.0 as usize / 10_000,
+        }
+    }
+}
+
+impl std::fmt::Display for MaxFail {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Hosts(count) => write!(formatter, "{count}"),
+            Self::Share(percent) => write!(formatter, "{percent}"),
+        }
+    }
 }
 
 /// `do: action` with its `with:` arguments.

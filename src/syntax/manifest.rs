@@ -12,12 +12,13 @@ use crate::source::{FileId, Span};
 use crate::syntax::reader::{Reader, abbreviate};
 use crate::syntax::yaml::{Node, NodeKind};
 
-const MANIFEST_FIELDS: &[&str] = &["package", "version", "components", "config", "migrations", "signing", "files"];
-const COMPONENT_FIELDS: &[&str] =
+pub(crate) const MANIFEST_FIELDS: &[&str] =
+    &["package", "version", "components", "config", "migrations", "signing", "files"];
+pub(crate) const COMPONENT_FIELDS: &[&str] =
     &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops"];
-const CONFIG_FIELDS: &[&str] =
+pub(crate) const CONFIG_FIELDS: &[&str] =
     &["type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
-const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
+pub(crate) const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
 
 /// Reads a manifest. `None` when the file is not a manifest at all.
 pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<Manifest> {

@@ -3,6 +3,7 @@
 //!
 //! **Invariant:** only `syntax::yaml` knows the YAML library; the readers see its node tree.
 
+pub mod dsl;
 pub mod manifest;
 pub mod plan;
 pub mod reader;

@@ -3,14 +3,14 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Backoff, Call, Commands, Effect, Library, Param, ParamType, Phase, Plan, Retries, Serial,
-    Spanned, Step, Tuning, Undo,
+    Action, Argument, Backoff, Call, Commands, Effect, Library, MaxFail, Param, ParamType, Phase, Plan, Retries,
+    Serial, Spanned, Step, Tuning, Undo,
 };
 use crate::source::FileId;
 use crate::syntax::reader::{Fields, Reader};
 use crate::syntax::yaml::{Node, NodeKind};
 
-const PLAN_FIELDS: &[&str] = &[
+pub(crate) const PLAN_FIELDS: &[&str] = &[
     "cutover",
     "plan",
     "manifest",
@@ -25,7 +25,7 @@ const PLAN_FIELDS: &[&str] = &[
     "actions",
 ];
 
-const STEP_FIELDS: &[&str] = &[
+pub(crate) const STEP_FIELDS: &[&str] = &[
     "id",
     "do",
     "with",
@@ -40,11 +40,12 @@ const STEP_FIELDS: &[&str] = &[
     "after",
     "on",
     "serial",
+    "max_fail",
     "effects",
     "readonly",
 ];
 
-const ACTION_FIELDS: &[&str] = &[
+pub(crate) const ACTION_FIELDS: &[&str] = &[
     "params",
     "run",
     "rollback",
@@ -58,7 +59,7 @@ const ACTION_FIELDS: &[&str] = &[
     "readonly",
 ];
 
-const RETRY_FIELDS: &[&str] = &["count", "backoff", "base", "max"];
+pub(crate) const RETRY_FIELDS: &[&str] = &["count", "backoff", "base", "max"];
 
 /// The language versions this compiler reads.
 pub const LANGUAGE_VERSION: u32 = 1;
@@ -194,6 +195,7 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
     let after = reader.strings(&fields, "after");
     let on = reader.optional_string(&fields, "on");
     let serial = reader.parsed(&fields, "serial", "a host count like 1 or a share like 25%", Serial::parse);
+    let max_fail = reader.parsed(&fields, "max_fail", "a host count like 1 or a share like 25%", MaxFail::parse);
     let effects = read_effects(reader, &fields);
     let readonly = reader.boolean(&fields, "readonly");
     Some(Step {
@@ -206,6 +208,7 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
         after,
         on,
         serial,
+        max_fail,
         effects,
         readonly,
     })

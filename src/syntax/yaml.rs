@@ -225,6 +225,9 @@ fn scalar_text(text: &str, start: usize, end: usize, decoded: String) -> Scalar 
     let quoted_or_block = matches!(source.as_bytes().first(), Some(b'"' | b'\'' | b'|' | b'>'));
     if quoted_or_block || source.is_empty() || source.contains('\n') {
         Scalar { text: decoded, plain: !quoted_or_block }
+    } else if decoded == source {
+        // Most plain scalars read as themselves: keep the string already made.
+        Scalar { text: decoded, plain: true }
     } else {
         Scalar { text: source.to_owned(), plain: true }
     }

@@ -47,13 +47,14 @@
 
 use std::ops::Range;
 
-use crate::check::commands::{Word, command_index, command_texts, shell_commands, sub_span, unquoted};
 use crate::check::Context;
+use crate::check::commands::{Word, command_index, command_texts, shell_commands, sub_span, unquoted};
 use crate::codes::CUT037;
 use crate::diagnostic::Diagnostic;
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
-    let inventory_hosts: Vec<String> = context
+    // A set: every endpoint found is looked up, and fleets run to thousands of hosts.
+    let inventory_hosts: std::collections::HashSet<String> = context
         .inputs
         .inventory
         .map(|inventory| inventory.hosts.keys().map(|host| host.to_ascii_lowercase()).collect())

@@ -191,7 +191,7 @@ fn is_reference(value: &str) -> bool {
 /// The kind of secret a variable, option or parameter of this name holds, if it names one.
 fn key_kind(key: &str) -> Option<Kind> {
     let key = key.trim_start_matches('-').to_ascii_lowercase().replace(['-', '.'], "_");
-    let ends_with_word = |word: &str| key == word || key.ends_with(&format!("_{word}"));
+    let ends_with_word = |word: &str| key.strip_suffix(word).is_some_and(|rest| rest.is_empty() || rest.ends_with('_'));
     if key.ends_with("password") || key.ends_with("passwd") || key.ends_with("_pwd") {
         Some(Kind::Password)
     } else if ends_with_word("secret") || ends_with_word("secret_key") || ends_with_word("secret_access_key") {
@@ -203,6 +203,22 @@ fn key_kind(key: &str) -> Option<Kind> {
     } else {
         None
     }
+}
+
+/// The starts of the non-overlapping occurrences of `needle` in `text`, as `match_indices`
+/// finds them. Most command texts are short, and this runs for some thirty needles on each:
+/// finding the needle's first byte with `memchr` (through a `char` pattern) costs far less than
+/// setting up a substring searcher every time.
+fn occurrences<'t>(text: &'t str, needle: &'t str) -> impl Iterator<Item = usize> + 't {
+    let first = needle.chars().next().unwrap_or_default();
+    let mut next_allowed = 0;
+    text.match_indices(first).filter_map(move |(start, _)| {
+        let found = start >= next_allowed && text[start..].starts_with(needle);
+        if found {
+            next_allowed = start + needle.len();
+        }
+        found.then_some(start)
+    })
 }
 
 fn is_token_byte(byte: u8) -> bool {
@@ -231,7 +247,7 @@ fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
         start + bytes[start..].iter().take_while(|byte| allowed(**byte)).count()
     };
     let mut shape = |prefix: &str, kind: Kind, allowed: fn(u8) -> bool, lengths: Range<usize>| {
-        for (start, _) in text.match_indices(prefix) {
+        for start in occurrences(text, prefix) {
             let end = run(start + prefix.len(), allowed);
             if at_boundary(start) && lengths.contains(&(end - start - prefix.len())) {
                 findings.push(Finding { kind, range: start..end, priority: SHAPE_PRIORITY });
@@ -254,14 +270,14 @@ fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
         shape(prefix, Kind::SlackToken, dashed, 10..256);
     }
     // The path of a Slack webhook URL is its secret.
-    for (start, prefix) in text.match_indices("hooks.slack.com/services/") {
-        let path = start + prefix.len();
+    for start in occurrences(text, "hooks.slack.com/services/") {
+        let path = start + "hooks.slack.com/services/".len();
         let end = run(path, |byte| byte.is_ascii_alphanumeric() || byte == b'/');
         if text[path..end].contains('/') && end - path >= 20 {
             findings.push(Finding { kind: Kind::SlackWebhook, range: path..end, priority: SHAPE_PRIORITY });
         }
     }
-    for (start, _) in text.match_indices("-----BEGIN ") {
+    for start in occurrences(text, "-----BEGIN ") {
         let header_end = text[start..].find('\n').map_or(text.len(), |found| start + found);
         if !text[start..header_end].contains("PRIVATE KEY-----") {
             continue;
@@ -279,7 +295,7 @@ fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
 
 /// `scheme://user:password@host`: the password.
 fn find_url_passwords(text: &str, findings: &mut Vec<Finding>) {
-    for (separator, _) in text.match_indices("://") {
+    for separator in occurrences(text, "://") {
         let authority_start = separator + 3;
         let authority_end = text[authority_start..]
             .find(|c: char| c.is_whitespace() || "/?#'\"`;|()<>".contains(c))
@@ -313,8 +329,10 @@ fn find_headers(text: &str, findings: &mut Vec<Finding>) {
         let start = start + text[start..].find(|c: char| c != ' ' && c != '\t').unwrap_or(text.len() - start);
         value_at(text, start)
     };
-    for &(header, kind) in HEADERS {
-        for (start, _) in lower.match_indices(&format!("{header}:")) {
+    // Every header is followed by a colon: texts without one have none.
+    let headers = if text.contains(':') { HEADERS } else { &[] };
+    for &(header, kind) in headers {
+        for start in occurrences(&lower, header).filter(|start| lower[start + header.len()..].starts_with(':')) {
             if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'-' | b'_')) {
                 continue;
             }
@@ -325,7 +343,7 @@ fn find_headers(text: &str, findings: &mut Vec<Finding>) {
             }
         }
     }
-    for (start, _) in lower.match_indices("bearer ") {
+    for start in occurrences(&lower, "bearer ") {
         if start > 0 && is_token_byte(bytes[start - 1]) {
             continue;
         }

@@ -4,10 +4,11 @@
 //! The script is plan data first (one block per step instance: its metadata and its commands as
 //! functions, verbatim and readable), then the runner (`runtime.sh`, the same for every plan).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::check::template::{Part, Template, quote};
-use crate::lower::{Instance, LoweredPlan, LoweredStep};
+use crate::lower::{LoweredPlan, LoweredStep};
 
 /// The runner appended to every script.
 const RUNTIME: &str = include_str!("runtime.sh");
@@ -95,8 +96,9 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
     let mut text = String::new();
     let _ = writeln!(text, "Plan {}: {} step instances, in this order.", plan.plan, plan.instances.len());
     let width = plan.instances.len().to_string().len();
+    let steps = steps_by_id(plan);
     for instance in &plan.instances {
-        let step = step_of(plan, instance);
+        let step = steps[instance.step.as_str()];
         let _ = write!(
             text,
             "\n[{:0width$}/{}] {} @ {}",
@@ -173,8 +175,10 @@ fn notify(plan: &LoweredPlan, out: &mut String) {
     );
 }
 
-fn step_of<'p>(plan: &'p LoweredPlan, instance: &Instance) -> &'p LoweredStep {
-    plan.steps.iter().find(|step| step.id == instance.step).expect("every instance belongs to a step")
+/// Every step by id: finding an instance's step by scanning the steps made the script
+/// quadratic (0.7 s for 10,000 steps).
+fn steps_by_id(plan: &LoweredPlan) -> HashMap<&str, &LoweredStep> {
+    plan.steps.iter().map(|step| (step.id.as_str(), step)).collect()
 }
 
 /// One block per instance: metadata, then its commands as functions.
@@ -183,8 +187,9 @@ fn instance_section(plan: &LoweredPlan) -> String {
         String::from("# --- step instances, in run order ---------------------------------------------------------\n");
     let width = plan.instances.len().to_string().len();
     let mut previous_step = "";
+    let steps = steps_by_id(plan);
     for instance in &plan.instances {
-        let step = step_of(plan, instance);
+        let step = steps[instance.step.as_str()];
         if step.id != previous_step {
             let _ = write!(out, "\n# Step {}", step.id);
             if let Some(action) = &step.action {

@@ -1,0 +1,41 @@
+//! `cutover convert PLAN --to dsl|yaml [-o FILE]`: a plan or action library from one written
+//! form to the other, comments carried. The input's form is its extension (`.cutover` is the
+//! DSL, anything else YAML). Both forms compile to the same output.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::render::Renderer;
+use super::{ConvertTarget, Failure};
+use crate::source::SourceMap;
+use crate::syntax::dsl::{self, Form};
+
+pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Renderer) -> Result<ExitCode, Failure> {
+    let text = crate::source::read_text(plan).map_err(|error| Failure(error.to_string()))?;
+    let mut sources = SourceMap::new();
+    let file = sources.add(plan.display().to_string(), text.clone());
+    let mut diagnostics = Vec::new();
+    let form = match to {
+        ConvertTarget::Dsl => Form::Dsl,
+        ConvertTarget::Yaml => Form::Yaml,
+    };
+    let Some(converted) = dsl::convert(file, &text, dsl::is_dsl(plan), form, &mut diagnostics) else {
+        for diagnostic in &diagnostics {
+            eprint!("{}", renderer.diagnostic(diagnostic, &sources));
+        }
+        eprintln!("{}: {}; nothing converted", plan.display(), super::render::tally(&diagnostics));
+        return Ok(ExitCode::from(1));
+    };
+    if let Some(path) = output {
+        super::build::write_whole(path, &converted)?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(error) = stdout.write_all(converted.as_bytes()).and_then(|()| stdout.flush())
+            && error.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(Failure(format!("cannot write to standard output: {error}")));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

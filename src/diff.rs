@@ -1,0 +1,267 @@
+//! What a change to a plan changes in what will run: steps added, removed and moved, commands
+//! changed per step and host, the critical path before and after, and diagnostics that appeared
+//! or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::Compilation;
+use crate::lower::{Instance, LoweredPlan};
+use crate::model::Duration;
+
+/// The differences between two compilations of a plan.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PlanDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Steps whose place among the steps both plans have changed: `(step, old position, new
+    /// position)`, positions 1-based in run order.
+    pub moved: Vec<(String, usize, usize)>,
+    pub changed: Vec<CommandChange>,
+    /// Critical path in seconds, before and after (when both plans lower).
+    pub critical_path: Option<(u64, u64)>,
+    pub new_diagnostics: Vec<String>,
+    pub gone_diagnostics: Vec<String>,
+}
+
+/// A command of a step that differs, on the hosts where it differs the same way.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CommandChange {
+    pub step: String,
+    /// `run`, `verify`, `rollback` or `cleanup`.
+    pub what: &'static str,
+    pub hosts: Vec<String>,
+    pub before: String,
+    pub after: String,
+}
+
+impl PlanDiff {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.moved.is_empty()
+            && self.changed.is_empty()
+            && self.new_diagnostics.is_empty()
+            && self.gone_diagnostics.is_empty()
+            && self.critical_path.is_none_or(|(before, after)| before == after)
+    }
+}
+
+/// Compares two compilations.
+#[must_use]
+pub fn diff(old: &Compilation, new: &Compilation) -> PlanDiff {
+    let mut result = PlanDiff::default();
+    let messages = |compilation: &Compilation| -> BTreeSet<String> {
+        compilation.diagnostics.iter().map(|diagnostic| format!("{} {}", diagnostic.code, diagnostic.message)).collect()
+    };
+    let (old_messages, new_messages) = (messages(old), messages(new));
+    result.new_diagnostics = new_messages.difference(&old_messages).cloned().collect();
+    result.gone_diagnostics = old_messages.difference(&new_messages).cloned().collect();
+    if let (Some(old), Some(new)) = (&old.lowered, &new.lowered) {
+        compare_plans(old, new, &mut result);
+    }
+    result
+}
+
+fn compare_plans(old: &LoweredPlan, new: &LoweredPlan, result: &mut PlanDiff) {
+    let old_ids: Vec<&str> = old.steps.iter().map(|step| step.id.as_str()).collect();
+    let new_ids: Vec<&str> = new.steps.iter().map(|step| step.id.as_str()).collect();
+    result.added = new_ids.iter().filter(|id| !old_ids.contains(id)).map(|id| (*id).to_owned()).collect();
+    result.removed = old_ids.iter().filter(|id| !new_ids.contains(id)).map(|id| (*id).to_owned()).collect();
+    result.moved = moved(&old_ids, &new_ids);
+    for id in new_ids.iter().filter(|id| old_ids.contains(id)) {
+        compare_instances(id, old, new, &mut result.changed);
+    }
+    result.critical_path = Some((old.critical_path.seconds, new.critical_path.seconds));
+}
+
+/// The steps both plans have whose relative order changed: everything outside a longest run
+/// kept in the same order.
+fn moved(old_ids: &[&str], new_ids: &[&str]) -> Vec<(String, usize, usize)> {
+    let common: Vec<&str> = old_ids.iter().copied().filter(|id| new_ids.contains(id)).collect();
+    let new_position: BTreeMap<&str, usize> = new_ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
+    let sequence: Vec<usize> = common.iter().map(|id| new_position[id]).collect();
+    let kept = longest_increasing(&sequence);
+    common
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !kept.contains(index))
+        .map(|(_, id)| {
+            let old_position = old_ids.iter().position(|other| other == id).unwrap_or_default() + 1;
+            ((*id).to_owned(), old_position, new_position[id] + 1)
+        })
+        .collect()
+}
+
+/// Indexes of one longest strictly increasing subsequence (patience sorting, O(n log n)).
+fn longest_increasing(sequence: &[usize]) -> BTreeSet<usize> {
+    let mut tails: Vec<usize> = Vec::new();
+    let mut previous: Vec<Option<usize>> = vec![None; sequence.len()];
+    for (index, value) in sequence.iter().enumerate() {
+        let place = tails.partition_point(|tail| sequence[*tail] < *value);
+        previous[index] = place.checked_sub(1).map(|before| tails[before]);
+        if place == tails.len() {
+            tails.push(index);
+        } else {
+            tails[place] = index;
+        }
+    }
+    let mut kept = BTreeSet::new();
+    let mut cursor = tails.last().copied();
+    while let Some(index) = cursor {
+        kept.insert(index);
+        cursor = previous[index];
+    }
+    kept
+}
+
+fn compare_instances(step: &str, old: &LoweredPlan, new: &LoweredPlan, changes: &mut Vec<CommandChange>) {
+    fn instances<'p>(plan: &'p LoweredPlan, step: &str) -> BTreeMap<&'p str, &'p Instance> {
+        plan.instances
+            .iter()
+            .filter(|instance| instance.step == step)
+            .map(|instance| (instance.host.as_str(), instance))
+            .collect()
+    }
+    let (old_instances, new_instances) = (instances(old, step), instances(new, step));
+    let mut grouped: Vec<CommandChange> = Vec::new();
+    for (host, after) in &new_instances {
+        let Some(before) = old_instances.get(host) else { continue };
+        let pairs = [
+            ("run", before.run.clone(), after.run.clone()),
+            ("verify", before.verify.join("\n"), after.verify.join("\n")),
+            ("rollback", before.rollback.clone().unwrap_or_default(), after.rollback.clone().unwrap_or_default()),
+            ("cleanup", before.cleanup.join("\n"), after.cleanup.join("\n")),
+        ];
+        for (what, before, after) in pairs {
+            if before == after {
+                continue;
+            }
+            match grouped
+                .iter_mut()
+                .find(|change| change.what == what && change.before == before && change.after == after)
+            {
+                Some(change) => change.hosts.push((*host).to_owned()),
+                None => grouped.push(CommandChange {
+                    step: step.to_owned(),
+                    what,
+                    hosts: vec![(*host).to_owned()],
+                    before,
+                    after,
+                }),
+            }
+        }
+    }
+    changes.extend(grouped);
+}
+
+/// The diff for a terminal.
+#[must_use]
+pub fn human(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
+    let mut out = format!("{old_name} → {new_name}\n");
+    if diff.is_empty() {
+        out.push_str("no change in what will run\n");
+        return out;
+    }
+    for step in &diff.added {
+        let _ = writeln!(out, "+ step {step}");
+    }
+    for step in &diff.removed {
+        let _ = writeln!(out, "- step {step}");
+    }
+    for (step, before, after) in &diff.moved {
+        let _ = writeln!(out, "~ step {step} moved: {} → {}", ordinal(*before), ordinal(*after));
+    }
+    for change in &diff.changed {
+        let _ = writeln!(out, "~ step {}: {} changed on {}", change.step, change.what, change.hosts.join(", "));
+        for line in change.before.lines() {
+            let _ = writeln!(out, "    - {line}");
+        }
+        for line in change.after.lines() {
+            let _ = writeln!(out, "    + {line}");
+        }
+    }
+    if let Some((before, after)) = diff.critical_path.filter(|(before, after)| before != after) {
+        let _ = writeln!(out, "critical path: {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
+    }
+    for message in &diff.new_diagnostics {
+        let _ = writeln!(out, "new diagnostic: {message}");
+    }
+    for message in &diff.gone_diagnostics {
+        let _ = writeln!(out, "fixed diagnostic: {message}");
+    }
+    out
+}
+
+/// The diff for a pull-request comment.
+#[must_use]
+pub fn markdown(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
+    let mut out = format!("### What changes in `{new_name}`\n\nCompared with `{old_name}`, in lowered steps.\n\n");
+    if diff.is_empty() {
+        out.push_str("No change in what will run.\n");
+        return out;
+    }
+    for step in &diff.added {
+        let _ = writeln!(out, "- ➕ step `{step}` added");
+    }
+    for step in &diff.removed {
+        let _ = writeln!(out, "- ➖ step `{step}` removed");
+    }
+    for (step, before, after) in &diff.moved {
+        let _ = writeln!(out, "- 🔀 step `{step}` moved from {} to {}", ordinal(*before), ordinal(*after));
+    }
+    for change in &diff.changed {
+        let _ = writeln!(out, "- ✏️ step `{}`: {} changed on {}\n", change.step, change.what, change.hosts.join(", "));
+        out.push_str("  ```diff\n");
+        for line in change.before.lines() {
+            let _ = writeln!(out, "  - {line}");
+        }
+        for line in change.after.lines() {
+            let _ = writeln!(out, "  + {line}");
+        }
+        out.push_str("  ```\n");
+    }
+    if let Some((before, after)) = diff.critical_path.filter(|(before, after)| before != after) {
+        let _ =
+            writeln!(out, "- ⏱️ critical path {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
+    }
+    for message in &diff.new_diagnostics {
+        let _ = writeln!(out, "- ⚠️ new: {message}");
+    }
+    for message in &diff.gone_diagnostics {
+        let _ = writeln!(out, "- ✅ fixed: {message}");
+    }
+    out
+}
+
+fn ordinal(position: usize) -> String {
+    let suffix = match (position % 10, position % 100) {
+        (1, tens) if tens != 11 => "st",
+        (2, tens) if tens != 12 => "nd",
+        (3, tens) if tens != 13 => "rd",
+        _ => "th",
+    };
+    format!("{position}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_moved_step_is_the_one_outside_the_longest_kept_order() {
+        let old = ["a", "b", "c", "d"];
+        let new = ["a", "c", "d", "b"];
+        assert_eq!(moved(&old, &new), [("b".to_owned(), 2, 4)]);
+        assert!(moved(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn ordinals() {
+        assert_eq!(
+            [1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal),
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+        );
+    }
+}
