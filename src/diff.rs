@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::Compilation;
-use crate::lower::{Instance, LoweredPlan};
+use crate::lower::{Instance, LoweredPlan, LoweredStep};
 use crate::model::Duration;
 
 /// The differences between two compilations of a plan.
@@ -67,11 +67,16 @@ pub fn diff(old: &Compilation, new: &Compilation) -> PlanDiff {
 fn compare_plans(old: &LoweredPlan, new: &LoweredPlan, result: &mut PlanDiff) {
     let old_ids: Vec<&str> = old.steps.iter().map(|step| step.id.as_str()).collect();
     let new_ids: Vec<&str> = new.steps.iter().map(|step| step.id.as_str()).collect();
-    result.added = new_ids.iter().filter(|id| !old_ids.contains(id)).map(|id| (*id).to_owned()).collect();
-    result.removed = old_ids.iter().filter(|id| !new_ids.contains(id)).map(|id| (*id).to_owned()).collect();
+    let (old_set, new_set): (BTreeSet<&str>, BTreeSet<&str>) =
+        (old_ids.iter().copied().collect(), new_ids.iter().copied().collect());
+    result.added = new_ids.iter().filter(|id| !old_set.contains(*id)).map(|id| (*id).to_owned()).collect();
+    result.removed = old_ids.iter().filter(|id| !new_set.contains(*id)).map(|id| (*id).to_owned()).collect();
     result.moved = moved(&old_ids, &new_ids);
-    for id in new_ids.iter().filter(|id| old_ids.contains(id)) {
-        compare_instances(id, old, new, &mut result.changed);
+    let old_steps: BTreeMap<&str, &LoweredStep> = old.steps.iter().map(|step| (step.id.as_str(), step)).collect();
+    for step in &new.steps {
+        if let Some(old_step) = old_steps.get(step.id.as_str()) {
+            compare_instances(&step.id, old.instances_of(old_step), new.instances_of(step), &mut result.changed);
+        }
     }
     result.critical_path = Some((old.critical_path.seconds, new.critical_path.seconds));
 }
@@ -79,18 +84,16 @@ fn compare_plans(old: &LoweredPlan, new: &LoweredPlan, result: &mut PlanDiff) {
 /// The steps both plans have whose relative order changed: everything outside a longest run
 /// kept in the same order.
 fn moved(old_ids: &[&str], new_ids: &[&str]) -> Vec<(String, usize, usize)> {
-    let common: Vec<&str> = old_ids.iter().copied().filter(|id| new_ids.contains(id)).collect();
     let new_position: BTreeMap<&str, usize> = new_ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
+    let old_position: BTreeMap<&str, usize> = old_ids.iter().enumerate().map(|(index, id)| (*id, index)).collect();
+    let common: Vec<&str> = old_ids.iter().copied().filter(|id| new_position.contains_key(id)).collect();
     let sequence: Vec<usize> = common.iter().map(|id| new_position[id]).collect();
     let kept = longest_increasing(&sequence);
     common
         .iter()
         .enumerate()
         .filter(|(index, _)| !kept.contains(index))
-        .map(|(_, id)| {
-            let old_position = old_ids.iter().position(|other| other == id).unwrap_or_default() + 1;
-            ((*id).to_owned(), old_position, new_position[id] + 1)
-        })
+        .map(|(_, id)| ((*id).to_owned(), old_position[id] + 1, new_position[id] + 1))
         .collect()
 }
 
@@ -116,15 +119,11 @@ fn longest_increasing(sequence: &[usize]) -> BTreeSet<usize> {
     kept
 }
 
-fn compare_instances(step: &str, old: &LoweredPlan, new: &LoweredPlan, changes: &mut Vec<CommandChange>) {
-    fn instances<'p>(plan: &'p LoweredPlan, step: &str) -> BTreeMap<&'p str, &'p Instance> {
-        plan.instances
-            .iter()
-            .filter(|instance| instance.step == step)
-            .map(|instance| (instance.host.as_str(), instance))
-            .collect()
-    }
-    let (old_instances, new_instances) = (instances(old, step), instances(new, step));
+fn compare_instances(step: &str, old: &[Instance], new: &[Instance], changes: &mut Vec<CommandChange>) {
+    let old_instances: BTreeMap<&str, &Instance> =
+        old.iter().map(|instance| (instance.host.as_str(), instance)).collect();
+    let new_instances: BTreeMap<&str, &Instance> =
+        new.iter().map(|instance| (instance.host.as_str(), instance)).collect();
     let mut grouped: Vec<CommandChange> = Vec::new();
     for (host, after) in &new_instances {
         let Some(before) = old_instances.get(host) else { continue };

@@ -105,3 +105,30 @@ pub fn diagnostics_of(body: &str, manifest: &str, inventory: &str) -> Vec<Diagno
 pub fn codes_of(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
     diagnostics.iter().map(|diagnostic| diagnostic.code.as_str()).collect()
 }
+
+/// A component at `target` with `upgrade_from` edges (`from` requirement, `via` stops) and
+/// `required_stops`, every span empty: for tests of the upgrade-path logic.
+#[must_use]
+pub fn component(target: &str, edges: &[(&str, &[&str])], stops: &[&str]) -> crate::model::Component {
+    use crate::model::{Reboot, Spanned, UpgradeEdge, parse_version};
+    let span = crate::source::Span::new(crate::source::FileId(0), 0, 0);
+    let version = |text: &str| Spanned::new(parse_version(text).expect("a test version"), span);
+    crate::model::Component {
+        name: Spanned::new("dten-core".to_owned(), span),
+        version: version(target),
+        requires: Vec::new(),
+        units: Vec::new(),
+        renamed_units: Vec::new(),
+        reboot: Spanned::new(Reboot::None, span),
+        upgrade_from: edges
+            .iter()
+            .map(|(from, via)| UpgradeEdge {
+                from: Spanned::new(semver::VersionReq::parse(from).expect("a test requirement"), span),
+                from_text: (*from).to_owned(),
+                via: via.iter().map(|stop| version(stop)).collect(),
+                span,
+            })
+            .collect(),
+        required_stops: stops.iter().map(|stop| version(stop)).collect(),
+    }
+}

@@ -28,9 +28,6 @@ const STUBBED: &[&str] = &[
     "logger",
 ];
 
-const ORIGINAL_CONFIG: &str =
-    "# dten 3.9 configuration\nlisten = 0.0.0.0:8080\ndten.legacy.fallback = true\nsessions.ttl = 3600\n";
-
 fn tool(variable: &str, name: &str) -> PathBuf {
     let path = std::env::var_os(variable).map_or_else(|| common::root().join(".venv/bin").join(name), PathBuf::from);
     assert!(
@@ -90,34 +87,7 @@ struct Rehearsal {
 impl Rehearsal {
     fn new(name: &str) -> Self {
         let directory = common::scratch(&format!("ansible-{name}"));
-        let root = directory.join("root");
-        let plan_directory = directory.join("plan");
-        copy_tree(&common::root().join("plans/dten-4.2"), &plan_directory);
-        let root_text = root.to_str().expect("UTF-8 path");
-        for file in ["plan.yaml", "lib/dten.yaml"] {
-            let path = plan_directory.join(file);
-            let text = std::fs::read_to_string(&path).expect("plan file");
-            let moved = text
-                .replace("/etc/", &format!("{root_text}/etc/"))
-                .replace("/var/backups", &format!("{root_text}/var/backups"));
-            std::fs::write(&path, moved).expect("rewrite");
-        }
-        std::fs::create_dir_all(root.join("etc/dten")).expect("etc");
-        std::fs::create_dir_all(root.join("etc/cron.d")).expect("cron.d");
-        std::fs::create_dir_all(root.join("var/backups")).expect("backups");
-        std::fs::write(root.join("etc/dten/dten.conf"), ORIGINAL_CONFIG).expect("config");
-        std::fs::write(root.join("etc/cron.d/dten-compact"), "0 3 * * * dten dtenctl compact\n").expect("cron");
-        let bin = directory.join("bin");
-        std::fs::create_dir_all(&bin).expect("bin");
-        for tool in STUBBED {
-            std::os::unix::fs::symlink(common::root().join("tests/rehearsal/stub"), bin.join(tool)).expect("stub");
-        }
-        for host in ["app-1", "app-2", "app-3"] {
-            let packages = directory.join("stub/state").join(host).join("pkg");
-            std::fs::create_dir_all(&packages).expect("state");
-            std::fs::write(packages.join("dten-core"), "3.9.2\n").expect("state");
-            std::fs::write(packages.join("dten-agent"), "3.9.2\n").expect("state");
-        }
+        let plan_directory = common::dten_rehearsal(&directory, STUBBED);
         std::fs::write(directory.join("stub/trace"), "").expect("trace");
         let plan = plan_directory.join("plan.yaml");
         build(&plan, &directory.join("out"));
@@ -127,7 +97,7 @@ impl Rehearsal {
     }
 
     fn run(&self, fail: Option<&str>) -> Output {
-        let real_bash = which("bash");
+        let real_bash = common::which("bash");
         let path = format!("{}:{}", self.directory.join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let out = self.directory.join("out");
         let mut command = Command::new(ansible_playbook());
@@ -154,7 +124,7 @@ impl Rehearsal {
 
     /// Step commands run, in order: (host, step, kind).
     fn trace(&self) -> Vec<(String, String, String)> {
-        read_lines(&self.directory.join("stub/trace"))
+        common::read_lines(&self.directory.join("stub/trace"))
             .into_iter()
             .map(|line| {
                 let mut words = line.split(' ').map(str::to_owned);
@@ -167,7 +137,7 @@ impl Rehearsal {
     }
 
     fn calls(&self) -> Vec<String> {
-        read_lines(&self.directory.join("stub/calls"))
+        common::read_lines(&self.directory.join("stub/calls"))
     }
 
     fn config(&self) -> String {
@@ -198,34 +168,6 @@ impl Rehearsal {
     }
 }
 
-fn which(program: &str) -> PathBuf {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .map(|directory| Path::new(directory).join(program))
-        .find(|candidate| candidate.is_file())
-        .expect(program)
-}
-
-fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
 /// Per host, the steps of one kind in trace order.
 fn per_host(trace: &[(String, String, String)], kind: &str) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -241,7 +183,7 @@ fn per_host(trace: &[(String, String, String)], kind: &str) -> BTreeMap<String, 
 fn a_clean_run_runs_every_instance_once_in_order_then_cleans_up() {
     let rehearsal = Rehearsal::new("clean");
     let output = rehearsal.run(None);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     let trace = rehearsal.trace();
     let runs = per_host(&trace, "run");
     for host in rehearsal.hosts() {
@@ -273,7 +215,7 @@ fn a_failure_rolls_back_every_host(name: &str, step: &str, host: Option<&str>) {
     let rehearsal = Rehearsal::new(name);
     let fail = host.map_or_else(|| format!("{step}:run"), |host| format!("{step}:run@{host}"));
     let output = rehearsal.run(Some(&fail));
-    assert_ne!(output.status.code(), Some(0), "failure at {step}: {}", text(&output));
+    assert_ne!(output.status.code(), Some(0), "failure at {step}: {}", common::text(&output));
     let trace = rehearsal.trace();
     let failing_position = rehearsal.position(step);
     for (traced_host, traced_step, kind) in &trace {
@@ -334,9 +276,13 @@ fn a_failure_rolls_back_every_host(name: &str, step: &str, host: Option<&str>) {
         .collect();
     let own = usize::from(positions.first() == Some(&failing_position));
     assert!(positions[own..].windows(2).all(|pair| pair[0] >= pair[1]), "rollbacks newest step first: {positions:?}");
-    assert_eq!(rehearsal.config(), ORIGINAL_CONFIG, "config restored byte for byte after a failure at {step}");
+    assert_eq!(rehearsal.config(), common::DTEN_CONFIG, "config restored byte for byte after a failure at {step}");
     if trace.iter().any(|(_, traced, kind)| traced == "migrate-sessions" && kind == "run") {
-        assert!(text(&output).contains("!!! migrate-sessions is irreversible and stays done"), "{}", text(&output));
+        assert!(
+            common::text(&output).contains("!!! migrate-sessions is irreversible and stays done"),
+            "{}",
+            common::text(&output)
+        );
     }
     assert!(rehearsal.calls().iter().any(|call| call.contains(" logger -t cutover-dten -- rolled-back:")));
 }
@@ -389,7 +335,7 @@ fn generated_playbooks_pass_syntax_check_and_ansible_lint() {
         syntax.args(["-i", "inventory.yml", "playbook.yml", "--syntax-check"]).current_dir(&directory);
         quiet_ansible(&mut syntax, &scratch);
         let checked = syntax.output().expect("ansible-playbook runs");
-        assert!(checked.status.success(), "{name}: {}", text(&checked));
+        assert!(checked.status.success(), "{name}: {}", common::text(&checked));
         let mut linted = Command::new(&lint);
         linted
             .args(["--offline", "--nocolor", "--profile", "production", "playbook.yml", "inventory.yml"])
@@ -401,7 +347,7 @@ fn generated_playbooks_pass_syntax_check_and_ansible_lint() {
         quiet_ansible(&mut linted, &scratch);
         let output = linted.output().expect("ansible-lint runs");
         if !output.status.success() {
-            findings.push(format!("{name}:\n{}", text(&output)));
+            findings.push(format!("{name}:\n{}", common::text(&output)));
         }
     }
     assert!(findings.is_empty(), "ansible-lint findings:\n{}", findings.join("\n"));

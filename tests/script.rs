@@ -27,9 +27,6 @@ const STUBBED: &[&str] = &[
     "sleep",
 ];
 
-const ORIGINAL_CONFIG: &str =
-    "# dten 3.9 configuration\nlisten = 0.0.0.0:8080\ndten.legacy.fallback = true\nsessions.ttl = 3600\n";
-
 /// A copy of a plan set with its absolute paths moved under a scratch root, its script built,
 /// and stub tools ready.
 struct Rehearsal {
@@ -42,37 +39,9 @@ struct Rehearsal {
 impl Rehearsal {
     fn new(name: &str) -> Self {
         let directory = common::scratch(&format!("script-{name}"));
-        let root = directory.join("root");
-        let plan_directory = directory.join("plan");
-        copy_tree(&common::root().join("plans/dten-4.2"), &plan_directory);
-        let root_text = root.to_str().expect("UTF-8 path");
-        for file in ["plan.yaml", "lib/dten.yaml"] {
-            let path = plan_directory.join(file);
-            let text = std::fs::read_to_string(&path).expect("plan file");
-            let moved = text
-                .replace("/etc/", &format!("{root_text}/etc/"))
-                .replace("/var/backups", &format!("{root_text}/var/backups"));
-            std::fs::write(&path, moved).expect("rewrite");
-        }
-        std::fs::create_dir_all(root.join("etc/dten")).expect("etc");
-        std::fs::create_dir_all(root.join("etc/cron.d")).expect("cron.d");
-        std::fs::create_dir_all(root.join("var/backups")).expect("backups");
-        std::fs::write(root.join("etc/dten/dten.conf"), ORIGINAL_CONFIG).expect("config");
-        std::fs::write(root.join("etc/cron.d/dten-compact"), "0 3 * * * dten dtenctl compact\n").expect("cron");
-
-        let bin = directory.join("bin");
-        std::fs::create_dir_all(&bin).expect("bin");
-        for tool in STUBBED {
-            std::os::unix::fs::symlink(common::root().join("tests/rehearsal/stub"), bin.join(tool)).expect("stub");
-        }
-        std::os::unix::fs::symlink(common::root().join("tests/rehearsal/bash"), bin.join("bash")).expect("bash stub");
-        // Installed versions from the inventory, as the stub's dpkg-query reports them.
-        for host in ["app-1", "app-2", "app-3"] {
-            let packages = directory.join("stub/state").join(host).join("pkg");
-            std::fs::create_dir_all(&packages).expect("state");
-            std::fs::write(packages.join("dten-core"), "3.9.2\n").expect("state");
-            std::fs::write(packages.join("dten-agent"), "3.9.2\n").expect("state");
-        }
+        let plan_directory = common::dten_rehearsal(&directory, STUBBED);
+        std::os::unix::fs::symlink(common::root().join("tests/rehearsal/bash"), directory.join("bin/bash"))
+            .expect("bash stub");
 
         let script = directory.join("dten.sh");
         let plan = plan_directory.join("plan.yaml");
@@ -91,7 +60,7 @@ impl Rehearsal {
     }
 
     fn command(&self, arguments: &[&str]) -> Command {
-        let real_bash = which("bash");
+        let real_bash = common::which("bash");
         let path = format!("{}:{}", self.directory.join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let mut command = Command::new(&real_bash);
         command
@@ -117,12 +86,12 @@ impl Rehearsal {
 
     /// Generated functions called, in order.
     fn trace(&self) -> Vec<String> {
-        read_lines(&self.directory.join("stub/trace"))
+        common::read_lines(&self.directory.join("stub/trace"))
     }
 
     /// Tool calls, in order: "HOST TOOL ARGS…".
     fn calls(&self) -> Vec<String> {
-        read_lines(&self.directory.join("stub/calls"))
+        common::read_lines(&self.directory.join("stub/calls"))
     }
 
     fn config(&self) -> String {
@@ -138,36 +107,11 @@ impl Rehearsal {
     }
 }
 
-fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default()
-}
-
-fn which(tool: &str) -> String {
-    let output = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().expect("sh");
-    String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
 #[test]
 fn a_clean_rehearsal_runs_every_instance_once_then_cleans_up() {
     let rehearsal = Rehearsal::new("clean");
     let output = rehearsal.run(&["--local"], None);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     let trace = rehearsal.trace();
     let runs: Vec<&String> = trace.iter().filter(|function| function.ends_with("_run")).collect();
     let expected: Vec<String> = rehearsal
@@ -184,10 +128,14 @@ fn a_clean_rehearsal_runs_every_instance_once_then_cleans_up() {
     assert!(calls.iter().any(|call| call == "local dtenctl flags promote sessions.split-reads"), "{calls:#?}");
     assert!(rehearsal.config().contains("dten.hybrid.enable = true"));
     assert!(!rehearsal.config().contains("dten.legacy.fallback"));
-    assert!(text(&output).contains("plan dten-4.2 done"));
+    assert!(common::text(&output).contains("plan dten-4.2 done"));
     // Progress lines and notifications.
     let total = rehearsal.instances().len();
-    assert!(text(&output).contains(&format!("[07/{total}] stop-agent @ app-1 … ok")), "{}", text(&output));
+    assert!(
+        common::text(&output).contains(&format!("[07/{total}] stop-agent @ app-1 … ok")),
+        "{}",
+        common::text(&output)
+    );
     assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- start: starting plan dten-4.2")));
     assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- progress: stop-agent done")));
     assert!(calls.iter().any(|call| call.contains(" logger -t cutover-dten -- done: plan dten-4.2 done")));
@@ -217,7 +165,7 @@ fn a_failure_at_each_mutating_step_rolls_everything_back() {
     for (step, index) in mutating {
         let rehearsal = Rehearsal::new(&format!("fail-{step}"));
         let output = rehearsal.run(&["--local"], Some(&format!("i{index}_run")));
-        assert_eq!(output.status.code(), Some(1), "failure at {step}: {}", text(&output));
+        assert_eq!(output.status.code(), Some(1), "failure at {step}: {}", common::text(&output));
 
         let trace = rehearsal.trace();
         let failed_at =
@@ -253,11 +201,11 @@ fn a_failure_at_each_mutating_step_rolls_everything_back() {
             assert!(rollback < cleanup, "cleanups come after the rollbacks");
         }
 
-        assert_eq!(rehearsal.config(), ORIGINAL_CONFIG, "config restored byte for byte after a failure at {step}");
+        assert_eq!(rehearsal.config(), common::DTEN_CONFIG, "config restored byte for byte after a failure at {step}");
         if rehearsal.step(&step)["irreversible"].is_string()
             || completed.iter().any(|index| rehearsal.instances()[(*index - 1) as usize]["step"] == "migrate-sessions")
         {
-            assert!(text(&output).contains("is irreversible and stays done"), "{}", text(&output));
+            assert!(common::text(&output).contains("is irreversible and stays done"), "{}", common::text(&output));
         }
         assert!(rehearsal.calls().iter().any(|call| call.contains(" logger -t cutover-dten -- rolled-back:")));
     }
@@ -276,8 +224,8 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     let start_core = index_of("start-core");
     let set_hybrid = index_of("set-hybrid");
     let output = rehearsal.run(&["--local"], Some(&format!("i{start_core}_run i{set_hybrid}_rollback")));
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
-    let all = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{}", common::text(&output));
+    let all = common::text(&output);
     assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/45] set-hybrid @ app-1 failed")), "{all}");
     assert!(all.contains("still done, not rolled back:"), "{all}");
     assert!(all.contains("stop-agent @ app-1"), "{all}");
@@ -286,7 +234,11 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     assert!(trace.iter().any(|function| function.contains("_cleanup_")), "cleanups still run");
     // The journal still holds what was not rolled back, so --rollback can finish the job.
     let status = rehearsal.run(&["--status"], None);
-    assert!(text(&status).contains(&format!("{set_hybrid} of 45 step instances done")), "{}", text(&status));
+    assert!(
+        common::text(&status).contains(&format!("{set_hybrid} of 45 step instances done")),
+        "{}",
+        common::text(&status)
+    );
 }
 
 /// A cleanup that fails is reported and the others still run; the run itself succeeded.
@@ -298,12 +250,12 @@ fn a_failing_cleanup_does_not_stop_the_others() {
             .as_u64()
             .expect("index");
     let output = rehearsal.run(&["--local"], Some(&format!("i{flag}_cleanup_1")));
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     assert!(
-        text(&output)
+        common::text(&output)
             .contains(&format!("cleanup 1 of [{flag}/45] enable-split-reads @ local failed (the others still run)")),
         "{}",
-        text(&output)
+        common::text(&output)
     );
     let cleanups: Vec<String> =
         rehearsal.trace().into_iter().filter(|function| function.contains("_cleanup_")).collect();
@@ -318,7 +270,7 @@ fn versions_step_back_down_through_the_stop() {
     let start_core =
         rehearsal.instances().iter().find(|instance| instance["step"] == "start-core").expect("start-core");
     let output = rehearsal.run(&["--local"], Some(&format!("i{}_run", start_core["index"])));
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", common::text(&output));
     let installs: Vec<String> = rehearsal
         .calls()
         .iter()
@@ -339,12 +291,12 @@ fn retries_back_off_before_giving_up() {
         rehearsal.instances().iter().find(|instance| instance["step"] == "install-core").expect("install-core");
     let index = install["index"].as_u64().expect("index");
     let output = rehearsal.run(&["--local"], Some(&format!("i{index}_run")));
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", common::text(&output));
     let attempts = rehearsal.trace().iter().filter(|function| **function == format!("i{index}_run")).count();
     assert_eq!(attempts, 3, "one try and two retries");
     let sleeps: Vec<String> = rehearsal.calls().iter().filter(|call| call.contains(" sleep ")).cloned().collect();
     assert_eq!(sleeps, ["none sleep 10", "none sleep 20"]);
-    assert!(text(&output).contains("retry 1 of 2 in 10s"), "{}", text(&output));
+    assert!(common::text(&output).contains("retry 1 of 2 in 10s"), "{}", common::text(&output));
 }
 
 #[test]
@@ -372,8 +324,8 @@ fn a_crash_resumes_at_the_first_unfinished_instance() {
 
     let before = rehearsal.trace();
     let output = rehearsal.run(&["--local"], None);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(text(&output).contains("resuming plan dten-4.2"), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
+    assert!(common::text(&output).contains("resuming plan dten-4.2"), "{}", common::text(&output));
     let after = rehearsal.trace()[before.len()..].to_vec();
     let first_resumed = after.iter().find(|function| function.ends_with("_run")).expect("a run");
     assert_eq!(*first_resumed, format!("i{hang_at}_run"), "resumes at the instance that was cut off");
@@ -398,8 +350,8 @@ fn a_second_run_is_refused_while_one_holds_the_lock() {
     let trace_before = rehearsal.trace();
     let journal_before = std::fs::read(rehearsal.directory.join("state/journal")).expect("journal");
     let second = rehearsal.run(&["--local"], None);
-    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
-    assert!(text(&second).contains("another run of plan dten-4.2 holds"), "{}", text(&second));
+    assert_eq!(second.status.code(), Some(2), "{}", common::text(&second));
+    assert!(common::text(&second).contains("another run of plan dten-4.2 holds"), "{}", common::text(&second));
     assert_eq!(rehearsal.trace(), trace_before, "the second run ran nothing");
     assert_eq!(std::fs::read(rehearsal.directory.join("state/journal")).expect("journal"), journal_before);
     let _ = Command::new("kill").args(["-9", "--", &format!("-{}", first.id())]).status();
@@ -411,27 +363,27 @@ fn dry_run_status_and_rollback() {
     let rehearsal = Rehearsal::new("modes");
     let dry = rehearsal.run(&["--dry-run"], None);
     assert_eq!(dry.status.code(), Some(0));
-    assert!(text(&dry).contains("rollback: none: irreversible"), "{}", text(&dry));
+    assert!(common::text(&dry).contains("rollback: none: irreversible"), "{}", common::text(&dry));
     assert!(rehearsal.trace().is_empty(), "a dry run runs nothing");
     assert!(!rehearsal.directory.join("state").exists(), "a dry run writes nothing");
 
     let help = rehearsal.run(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
-    assert!(text(&help).contains("--rollback"));
+    assert!(common::text(&help).contains("--rollback"));
 
     let output = rehearsal.run(&["--local"], Some("i12_run"));
     assert_eq!(output.status.code(), Some(1));
     let status = rehearsal.run(&["--status"], None);
-    assert!(text(&status).contains("0 of 45 step instances done"), "{}", text(&status));
+    assert!(common::text(&status).contains("0 of 45 step instances done"), "{}", common::text(&status));
 
     // A full run, then --rollback undoes it all.
     let done = rehearsal.run(&["--local"], None);
-    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
-    assert!(text(&rehearsal.run(&["--status"], None)).contains("complete"));
+    assert_eq!(done.status.code(), Some(0), "{}", common::text(&done));
+    assert!(common::text(&rehearsal.run(&["--status"], None)).contains("complete"));
     let undone = rehearsal.run(&["--rollback", "--local"], None);
-    assert_eq!(undone.status.code(), Some(0), "{}", text(&undone));
-    assert_eq!(rehearsal.config(), ORIGINAL_CONFIG);
-    assert!(text(&undone).contains("is irreversible and stays done"));
+    assert_eq!(undone.status.code(), Some(0), "{}", common::text(&undone));
+    assert_eq!(rehearsal.config(), common::DTEN_CONFIG);
+    assert!(common::text(&undone).contains("is irreversible and stays done"));
 }
 
 /// A plan whose values hold quotes, `$(…)` and backticks: nothing is executed, and the tool
@@ -472,7 +424,7 @@ fn hostile_values_run(through_ssh: bool) {
         "-o",
         script.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     let mut command = Command::new("bash");
     command.arg(&script).current_dir(&directory).env("CUTOVER_STATE_DIR", directory.join("state"));
     if through_ssh {
@@ -493,7 +445,7 @@ fn hostile_values_run(through_ssh: bool) {
         command.arg("--local");
     }
     let run = command.output().expect("runs");
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
     if through_ssh {
         let hosts = std::fs::read_to_string(directory.join("ssh-hosts")).expect("ssh was used");
         assert_eq!(hosts.lines().collect::<Vec<_>>(), ["h'1"; 4], "the host name reaches ssh as one argument");
@@ -524,7 +476,7 @@ fn a_step_that_outlives_its_timeout_fails() {
         "-o",
         script.to_str().expect("UTF-8"),
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     let started = std::time::Instant::now();
     let run = Command::new("bash")
         .arg(&script)
@@ -532,7 +484,7 @@ fn a_step_that_outlives_its_timeout_fails() {
         .env("CUTOVER_STATE_DIR", directory.join("state"))
         .output()
         .expect("runs");
-    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "the timeout stopped the command");
     assert!(!directory.join("first").exists(), "the first step was rolled back");
 }

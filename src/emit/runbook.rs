@@ -2,7 +2,6 @@
 //! checklist, every step with checkboxes and its command, verify and rollback, the cleanups,
 //! the full rollback procedure, the config keys touched, and status-update templates.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::lower::{Instance, LoweredPlan, LoweredStep};
@@ -93,9 +92,9 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
 
 /// The instances of a step, grouped by identical commands: hosts whose commands differ (a
 /// rollback to a different `.from`) get their own block.
-fn groups<'p>(by_step: &InstancesByStep<'p>, step: &LoweredStep) -> Vec<(Vec<&'p str>, &'p Instance)> {
+fn groups<'p>(plan: &'p LoweredPlan, step: &LoweredStep) -> Vec<(Vec<&'p str>, &'p Instance)> {
     let mut groups: Vec<(Vec<&str>, &Instance)> = Vec::new();
-    for &instance in by_step.get(step.id.as_str()).into_iter().flatten() {
+    for instance in plan.instances_of(step) {
         let same = |other: &Instance| {
             other.run == instance.run
                 && other.verify == instance.verify
@@ -113,25 +112,14 @@ fn groups<'p>(by_step: &InstancesByStep<'p>, step: &LoweredStep) -> Vec<(Vec<&'p
 
 /// A step's instances, in run order, by step id: looking them up by scanning every instance for
 /// every step made the runbook quadratic (2.6 s for 10,000 steps).
-type InstancesByStep<'p> = HashMap<&'p str, Vec<&'p Instance>>;
-
-fn instances_by_step(plan: &LoweredPlan) -> InstancesByStep<'_> {
-    let mut by_step: InstancesByStep<'_> = HashMap::with_capacity(plan.steps.len());
-    for instance in &plan.instances {
-        by_step.entry(instance.step.as_str()).or_default().push(instance);
-    }
-    by_step
-}
-
 fn preflight(plan: &LoweredPlan, out: &mut String) {
     let checks: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase == "preflight").collect();
     if checks.is_empty() {
         return;
     }
     out.push_str("## Preflight checklist\n\nRead-only checks, before the window opens. Do not start until every box is ticked.\n\n");
-    let by_step = instances_by_step(plan);
     for step in checks {
-        for (hosts, instance) in groups(&by_step, step) {
+        for (hosts, instance) in groups(plan, step) {
             let _ = writeln!(out, "- [ ] **{}** on {}: {}", step.id, hosts.join(", "), code_span(&instance.run));
         }
     }
@@ -141,7 +129,6 @@ fn preflight(plan: &LoweredPlan, out: &mut String) {
 fn steps(plan: &LoweredPlan, out: &mut String) {
     out.push_str("## Steps\n\n");
     let main: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase != "preflight").collect();
-    let by_step = instances_by_step(plan);
     for (number, step) in main.iter().enumerate() {
         let _ = writeln!(out, "### {}. {}\n", number + 1, step.id);
         let mut facts = vec![format!("on {}", where_(step))];
@@ -173,7 +160,7 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
         if let Some(reason) = &step.irreversible {
             let _ = writeln!(out, "> **Irreversible:** {reason}\n");
         }
-        for instance in by_step.get(step.id.as_str()).into_iter().flatten() {
+        for instance in plan.instances_of(step) {
             match &instance.noop {
                 Some(noop) => {
                     let _ = writeln!(out, "- [x] {} — nothing to do: {noop}", instance.host);
@@ -184,7 +171,7 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
             }
         }
         out.push('\n');
-        let mut groups = groups(&by_step, step);
+        let mut groups = groups(plan, step);
         groups.retain(|(_, instance)| instance.noop.is_none());
         let several = groups.len() > 1;
         for (hosts, instance) in groups {
@@ -237,13 +224,12 @@ fn rollback_procedure(plan: &LoweredPlan, out: &mut String) {
          newest first (start from the failed one and go down the list), then do the cleanups. \
          The script does this by itself; `--rollback` undoes what its journal holds.\n\n",
     );
-    let steps_by_id: HashMap<&str, &LoweredStep> = plan.steps.iter().map(|step| (step.id.as_str(), step)).collect();
     let mut number = 0;
     for instance in plan.instances.iter().rev() {
         if instance.noop.is_some() {
             continue;
         }
-        let step = steps_by_id[instance.step.as_str()];
+        let step = plan.step_of(instance);
         match (&instance.rollback, &step.irreversible) {
             (Some(rollback), _) => {
                 number += 1;

@@ -238,36 +238,14 @@ pub(crate) fn judge(component: &Component, from: Option<&Version>, to: &Version)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Reboot, Spanned, UpgradeEdge};
-    use crate::source::FileId;
-
-    fn span() -> Span {
-        Span::new(FileId(0), 0, 0)
-    }
 
     fn version(text: &str) -> Version {
         crate::model::parse_version(text).unwrap()
     }
 
+    /// A dten-core 4.2.0 with these paths.
     fn component(edges: &[(&str, &[&str])], stops: &[&str]) -> Component {
-        Component {
-            name: Spanned::new("dten-core".to_owned(), span()),
-            version: Spanned::new(version("4.2.0"), span()),
-            requires: Vec::new(),
-            units: Vec::new(),
-            renamed_units: Vec::new(),
-            reboot: Spanned::new(Reboot::None, span()),
-            upgrade_from: edges
-                .iter()
-                .map(|(from, via)| UpgradeEdge {
-                    from: Spanned::new(semver::VersionReq::parse(from).unwrap(), span()),
-                    from_text: (*from).to_owned(),
-                    via: via.iter().map(|stop| Spanned::new(version(stop), span())).collect(),
-                    span: span(),
-                })
-                .collect(),
-            required_stops: stops.iter().map(|stop| Spanned::new(version(stop), span())).collect(),
-        }
+        crate::testing::component("4.2.0", edges, stops)
     }
 
     #[test]

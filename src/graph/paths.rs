@@ -156,37 +156,12 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::model::{Reboot, UpgradeEdge};
-    use crate::source::{FileId, Span};
-
-    fn span() -> Span {
-        Span::new(FileId(0), 0, 0)
-    }
 
     fn version(text: &str) -> Version {
         crate::model::parse_version(text).unwrap()
     }
 
-    fn component(target: &str, edges: &[(&str, &[&str])], stops: &[&str]) -> Component {
-        Component {
-            name: Spanned::new("c".to_owned(), span()),
-            version: Spanned::new(version(target), span()),
-            requires: Vec::new(),
-            units: Vec::new(),
-            renamed_units: Vec::new(),
-            reboot: Spanned::new(Reboot::None, span()),
-            upgrade_from: edges
-                .iter()
-                .map(|(from, via)| UpgradeEdge {
-                    from: Spanned::new(semver::VersionReq::parse(from).unwrap(), span()),
-                    from_text: (*from).to_owned(),
-                    via: via.iter().map(|stop| Spanned::new(version(stop), span())).collect(),
-                    span: span(),
-                })
-                .collect(),
-            required_stops: stops.iter().map(|stop| Spanned::new(version(stop), span())).collect(),
-        }
-    }
+    use crate::testing::component;
 
     /// The path as text: `4.0.3* 4.2.0`, a star on each required stop.
     fn shown(component: &Component, from: &str) -> String {

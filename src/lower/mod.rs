@@ -44,6 +44,20 @@ pub struct LoweredPlan {
     pub notes: Vec<String>,
 }
 
+impl LoweredPlan {
+    /// The instances of a step, in run order.
+    #[must_use]
+    pub fn instances_of(&self, step: &LoweredStep) -> &[Instance] {
+        &self.instances[step.instance_range.clone()]
+    }
+
+    /// The step an instance belongs to.
+    #[must_use]
+    pub fn step_of(&self, instance: &Instance) -> &LoweredStep {
+        &self.steps[instance.step_position]
+    }
+}
+
 /// One input file: its role (`plan`, `manifest`, `inventory`, `library`), its path as the plan
 /// names it (relative to the plan's folder), and the sha256 of its bytes.
 #[derive(Debug, Serialize)]
@@ -77,6 +91,10 @@ pub struct HostVersion {
 /// A step of the plan, in run order.
 #[derive(Debug, Serialize)]
 pub struct LoweredStep {
+    /// Where its instances are in [`LoweredPlan::instances`] (contiguous, in run order); not
+    /// part of the JSON, which says it through each instance's `step`.
+    #[serde(skip)]
+    pub instance_range: std::ops::Range<usize>,
     pub id: String,
     /// 1-based position in run order.
     pub position: usize,
@@ -136,6 +154,9 @@ pub struct Edge {
 /// One step on one host: the unit a script runs, journals and rolls back.
 #[derive(Debug, Serialize)]
 pub struct Instance {
+    /// Its step's place in [`LoweredPlan::steps`]; not part of the JSON (see `step`).
+    #[serde(skip)]
+    pub step_position: usize,
     /// 1-based position in run order.
     pub index: usize,
     pub step: String,
@@ -196,7 +217,8 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
     let mut steps = Vec::with_capacity(checked.order.len());
     for (position, &step_index) in checked.order.iter().enumerate() {
         let step = &resolved.steps[step_index];
-        steps.push(lower_step(checked, step_index, position + 1));
+        let mut lowered_step = lower_step(checked, step_index, position + 1);
+        let first_instance = instances.len();
         let batch_size = step.serial.map_or(step.hosts.len().max(1), |serial| serial.batch_size(step.hosts.len()));
         for (host_position, host) in step.hosts.iter().enumerate() {
             instances.push(lower_instance(
@@ -207,6 +229,11 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
                 instances.len() + 1,
             ));
         }
+        for instance in &mut instances[first_instance..] {
+            instance.step_position = position;
+        }
+        lowered_step.instance_range = first_instance..instances.len();
+        steps.push(lowered_step);
     }
     let edges = checked
         .graph
@@ -277,6 +304,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         }
     }
     LoweredStep {
+        instance_range: 0..0,
         id: step.id().to_owned(),
         position,
         phase: step.step.phase.as_str(),
@@ -325,6 +353,7 @@ fn lower_instance(checked: &Checked<'_>, step_index: usize, host: &str, batch: u
         format!("{host} already has {}", what.join(", "))
     });
     Instance {
+        step_position: 0,
         index,
         step: step.id().to_owned(),
         host: host.to_owned(),

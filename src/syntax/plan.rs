@@ -4,7 +4,7 @@ use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
     Action, Argument, Backoff, Call, Commands, Effect, Library, MaxFail, Param, ParamType, Phase, Plan, Retries,
-    Serial, Spanned, Step, Tuning, Undo,
+    Serial, Spanned, Step, Tuning,
 };
 use crate::source::FileId;
 use crate::syntax::reader::{Fields, Reader};
@@ -236,19 +236,7 @@ fn read_commands(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Commands {
     let run = reader.optional_string(fields, "run");
     let rollback = reader.optional_string(fields, "rollback");
     let irreversible = reader.optional_string(fields, "irreversible");
-    let undo = match (rollback, irreversible) {
-        (Some(rollback), Some(irreversible)) => {
-            reader.report(
-                Diagnostic::new(CUT001, irreversible.span, "both `rollback` and `irreversible`")
-                    .with_label(rollback.span, "a rollback is given here")
-                    .with_help("keep `rollback` if the step can be undone, `irreversible` if it cannot"),
-            );
-            Some(Undo::Rollback(rollback))
-        }
-        (Some(rollback), None) => Some(Undo::Rollback(rollback)),
-        (None, Some(irreversible)) => Some(Undo::Irreversible(irreversible)),
-        (None, None) => None,
-    };
+    let undo = super::undo(rollback, irreversible, reader.diagnostics);
     Commands {
         run,
         undo,

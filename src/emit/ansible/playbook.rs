@@ -42,7 +42,7 @@ pub fn playbook(plan: &LoweredPlan) -> String {
         rollback_play(plan, step, total, &mut out);
     }
     for step in plan.steps.iter().rev() {
-        let cleanups = instances_of(plan, step).map(|instance| instance.cleanup.len()).max().unwrap_or(0);
+        let cleanups = plan.instances_of(step).iter().map(|instance| instance.cleanup.len()).max().unwrap_or(0);
         if cleanups > 0 {
             cleanup_play(plan, step, total, cleanups, &mut out);
         }
@@ -52,29 +52,13 @@ pub fn playbook(plan: &LoweredPlan) -> String {
 }
 
 fn header(plan: &LoweredPlan, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "# Plan {}, compiled by {}. Do not edit: change the plan and build again.",
-        plan.plan, plan.compiler
-    );
-    if let Some(package) = &plan.package {
-        let _ = writeln!(out, "# Package {} {}.", package.name, package.version);
-    }
-    out.push_str("#\n# Inputs (sha256):\n");
-    let width = plan.sources.iter().map(|source| source.path.len()).max().unwrap_or(0);
-    for source in &plan.sources {
-        let _ = writeln!(out, "#   {:<width$}  {}", source.path, source.sha256);
-    }
+    out.push_str(&crate::emit::provenance(plan));
     out.push_str(
         "#\n\
          # Run: ansible-playbook -i inventory.yml playbook.yml (README.md says more).\n\
          # One play per step, in the compiled order. After a failure, the rollback plays undo what\n\
          # each host completed, newest step first; the cleanup plays run whatever the outcome.\n\n",
     );
-}
-
-fn instances_of<'p>(plan: &'p LoweredPlan, step: &'p LoweredStep) -> impl Iterator<Item = &'p Instance> {
-    plan.instances.iter().filter(move |instance| instance.step == step.id)
 }
 
 /// The play's head: name, hosts, batches, environment and the step's variables.
@@ -85,7 +69,7 @@ fn play_head(plan: &LoweredPlan, step: &LoweredStep, name: &str, out: &mut Strin
     if step.batches > 1 {
         // The batch size the compiler used, so that Ansible's batches are the compiled ones
         // (Ansible rounds a percentage down where cutover rounds it up).
-        let size = instances_of(plan, step).filter(|instance| instance.batch == 1).count();
+        let size = plan.instances_of(step).iter().filter(|instance| instance.batch == 1).count();
         let written = step.serial.as_deref().unwrap_or_default();
         let _ = writeln!(out, "  serial: {size}  # serial: {written}");
     }
@@ -112,7 +96,7 @@ struct Commands {
 }
 
 fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
-    let instances: Vec<&Instance> = instances_of(plan, step).filter(|instance| instance.noop.is_none()).collect();
+    let instances: Vec<&Instance> = plan.instances_of(step).iter().filter(|instance| instance.noop.is_none()).collect();
     let text = |instance: &Instance, kind: &str, command: &str| {
         format!("# cutover: {} {kind}\nset -eo pipefail\n{command}", instance.step)
     };
@@ -135,7 +119,7 @@ fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
         );
         texts
     };
-    let Some(first) = instances.first().copied().or_else(|| instances_of(plan, step).next()) else {
+    let Some(first) = instances.first().copied().or_else(|| plan.instances_of(step).iter().next()) else {
         return Commands {
             run: "\"true\"".to_owned(),
             verify: Vec::new(),
@@ -294,7 +278,7 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
     }
     play_head(plan, step, &name, out);
     let commands = commands(plan, step, 12);
-    let noop: Vec<&Instance> = instances_of(plan, step).filter(|instance| instance.noop.is_some()).collect();
+    let noop: Vec<&Instance> = plan.instances_of(step).iter().filter(|instance| instance.noop.is_some()).collect();
     let _ = writeln!(out, "    cutover_max_fail: {}", step.max_fail_hosts);
     if noop.is_empty() {
         let _ = writeln!(out, "    cutover_here: {}", expression(&format!("{{{{ {GO} }}}}"), 4));

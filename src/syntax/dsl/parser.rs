@@ -10,7 +10,7 @@ use crate::codes::{CUT001, CUT002, CUT006};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
     Action, Argument, Backoff, Call, Commands, Duration, Effect, Library, MaxFail, Param, ParamType, Percent, Phase,
-    Plan, Retries, Serial, Spanned, Step, Tuning, Undo, parse_version,
+    Plan, Retries, Serial, Spanned, Step, Tuning, parse_version,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::plan::LANGUAGE_VERSION;
@@ -569,19 +569,7 @@ impl DslReader<'_> {
     }
 
     fn commands(&mut self, fields: &Fields) -> Commands {
-        let undo = match (fields.rollback.clone(), fields.irreversible.clone()) {
-            (Some(rollback), Some(irreversible)) => {
-                self.report(
-                    Diagnostic::new(CUT001, irreversible.span, "both `rollback` and `irreversible`")
-                        .with_label(rollback.span, "a rollback is given here")
-                        .with_help("keep `rollback` if the step can be undone, `irreversible` if it cannot"),
-                );
-                Some(Undo::Rollback(rollback))
-            }
-            (Some(rollback), None) => Some(Undo::Rollback(rollback)),
-            (None, Some(irreversible)) => Some(Undo::Irreversible(irreversible)),
-            (None, None) => None,
-        };
+        let undo = crate::syntax::undo(fields.rollback.clone(), fields.irreversible.clone(), self.diagnostics);
         Commands { run: fields.run.clone(), undo, verify: fields.verify.clone(), cleanup: fields.cleanup.clone() }
     }
 
