@@ -7,6 +7,8 @@
 //!
 //! - `yaml_floor`: serde-saphyr deserializing the plan file and nothing else (into
 //!   `IgnoredAny`), with the budgets `syntax::yaml` uses: no compiler can read the file faster.
+//! - `yaml_events`: granit-parser's events for the plan file, and nothing else: the parser
+//!   `syntax::yaml` builds its tree from, so the floor of our own reader.
 //! - `yaml_tree`: `syntax::yaml::parse`, the spanned node tree.
 //! - `read`: text to the model (`yaml_tree` plus `syntax::plan::read_plan`).
 //! - `check`: `check::check` on read models (resolve, graph, flow, every rule).
@@ -15,6 +17,8 @@
 //! - `compile`: `driver::compile_with` from text in memory, every file: what `cutover check`
 //!   does before rendering.
 //! - `binary/check`: `target/release/cutover check` as a process, on the 10k plan on disk.
+//!
+//! The benchmarks allocate with mimalloc, as the binary does.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -27,6 +31,10 @@ use cutover::graph::StepGraph;
 use cutover::model::{Inventory, Library, Manifest, Plan};
 use cutover::source::SourceMap;
 use cutover::syntax::{manifest, plan, yaml};
+
+/// The binary's allocator (src/main.rs), so that the stages measure what `cutover` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[allow(dead_code)] // Only `plan_set` is used here; the example's `main` writes files.
 #[path = "../examples/generate.rs"]
@@ -100,6 +108,17 @@ fn yaml_floor(text: &str) -> serde::de::IgnoredAny {
     serde_saphyr::from_str_with_options(text, options).expect("valid YAML")
 }
 
+/// The floor of our own reader: the parser's events, each looked at and dropped.
+fn yaml_events(text: &str) -> usize {
+    let mut parser = granit_parser::Parser::new_from_str(text);
+    let mut events = 0;
+    while let Some(event) = parser.next_event() {
+        black_box(event.expect("valid YAML"));
+        events += 1;
+    }
+    events
+}
+
 fn stages(criterion: &mut Criterion) {
     let settings = Settings::default();
     for steps in sizes() {
@@ -110,6 +129,9 @@ fn stages(criterion: &mut Criterion) {
 
         group.bench_function(BenchmarkId::from_parameter("yaml_floor"), |bench| {
             bench.iter(|| yaml_floor(black_box(&set.plan)));
+        });
+        group.bench_function(BenchmarkId::from_parameter("yaml_events"), |bench| {
+            bench.iter(|| yaml_events(black_box(&set.plan)));
         });
         let file = cutover::source::FileId(0);
         group.bench_function(BenchmarkId::from_parameter("yaml_tree"), |bench| {

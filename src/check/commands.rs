@@ -4,6 +4,7 @@
 //!
 //! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::check::Context;
@@ -136,13 +137,14 @@ pub(crate) fn sub_span(sources: &SourceMap, text: &Spanned<String>, range: Range
 }
 
 /// A word of a shell command: its bytes in the text (quotes included) and its text with the
-/// quotes taken off.
-pub(crate) struct Word {
+/// quotes taken off (borrowed from the command when it has no quotes or escapes to take off,
+/// as nearly all words have not).
+pub(crate) struct Word<'t> {
     pub range: Range<usize>,
-    pub text: String,
+    pub text: Cow<'t, str>,
 }
 
-impl Word {
+impl Word<'_> {
     /// The bytes of the word inside its outer quotes, when it is quoted as a whole.
     pub fn inner(&self, text: &str) -> Range<usize> {
         unquoted(text, self.range.clone())
@@ -162,45 +164,82 @@ pub(crate) fn unquoted(text: &str, range: Range<usize>) -> Range<usize> {
     if quoted { range.start + 1..range.end - 1 } else { range }
 }
 
+/// A word being read: where it starts, and its text once quotes or escapes made it differ from
+/// the bytes it covers.
+struct Pending {
+    start: usize,
+    owned: Option<String>,
+}
+
+impl Pending {
+    /// From here on the word's text is not its bytes: keep a copy of what it was so far.
+    fn own(&mut self, text: &str, offset: usize) -> &mut String {
+        self.owned.get_or_insert_with(|| text[self.start..offset].to_owned())
+    }
+
+    fn finish(self, text: &str, end: usize) -> Word<'_> {
+        let range = self.start..end;
+        let text = match self.owned {
+            Some(owned) => Cow::Owned(owned),
+            None => Cow::Borrowed(&text[range.clone()]),
+        };
+        Word { range, text }
+    }
+}
+
 /// Splits shell text into simple commands (at `;`, `|`, `&`, newlines, parentheses and
 /// backticks outside quotes), each a list of words. Enough to find a command's arguments; not
 /// a shell parser.
-pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word>> {
+pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word<'_>>> {
     let mut commands = Vec::new();
     let mut words: Vec<Word> = Vec::new();
-    let mut current: Option<(usize, String)> = None;
+    let mut current: Option<Pending> = None;
     let mut quote: Option<char> = None;
     let mut escaped = false;
+    let start = |offset: usize| Pending { start: offset, owned: None };
     for (offset, character) in text.char_indices() {
         if escaped {
             escaped = false;
-            current.get_or_insert_with(|| (offset, String::new())).1.push(character);
+            current.get_or_insert_with(|| start(offset)).own(text, offset).push(character);
             continue;
         }
         match (quote, character) {
-            (Some(open), _) if character == open => quote = None,
+            (Some(open), _) if character == open => {
+                quote = None;
+                if let Some(pending) = &mut current {
+                    pending.own(text, offset);
+                }
+            }
             (Some('"') | None, '\\') => {
                 escaped = true;
-                current.get_or_insert_with(|| (offset, String::new()));
+                current.get_or_insert_with(|| start(offset)).own(text, offset);
             }
-            (Some(_), _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+            (Some(_), _) => {
+                if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
+                    owned.push(character);
+                }
+            }
             (None, '\'' | '"') => {
                 quote = Some(character);
-                current.get_or_insert_with(|| (offset, String::new()));
+                current.get_or_insert_with(|| start(offset)).own(text, offset);
             }
             (None, _) if character.is_whitespace() || ";|&()`".contains(character) => {
-                if let Some((start, word)) = current.take() {
-                    words.push(Word { range: start..offset, text: word });
+                if let Some(pending) = current.take() {
+                    words.push(pending.finish(text, offset));
                 }
                 if !matches!(character, ' ' | '\t') && !words.is_empty() {
                     commands.push(std::mem::take(&mut words));
                 }
             }
-            (None, _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+            (None, _) => {
+                if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
+                    owned.push(character);
+                }
+            }
         }
     }
-    if let Some((start, word)) = current.take() {
-        words.push(Word { range: start..text.len(), text: word });
+    if let Some(pending) = current.take() {
+        words.push(pending.finish(text, text.len()));
     }
     if !words.is_empty() {
         commands.push(words);
@@ -230,7 +269,7 @@ pub(crate) fn command_index(words: &[Word]) -> Option<usize> {
         let wrapper = word.basename();
         index += 1;
         while let Some(option) = words.get(index).filter(|option| option.text.starts_with('-')) {
-            index += if WRAPPER_OPTIONS_WITH_VALUE.contains(&option.text.as_str()) { 2 } else { 1 };
+            index += if WRAPPER_OPTIONS_WITH_VALUE.contains(&option.text.as_ref()) { 2 } else { 1 };
         }
         // `timeout 30 cmd`: the duration comes before the command.
         if wrapper == "timeout" {
@@ -238,4 +277,46 @@ pub(crate) fn command_index(words: &[Word]) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Vec<(String, &str, bool)>> {
+        shell_commands(text)
+            .into_iter()
+            .map(|command| {
+                command
+                    .into_iter()
+                    .map(|word| {
+                        let borrowed = matches!(word.text, Cow::Borrowed(_));
+                        (word.text.into_owned(), &text[word.range], borrowed)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_lose_their_quotes_and_escapes_and_borrow_when_they_have_none() {
+        let text = r#"FOO=1 sudo -u pg "a b"c 'd'\ e\"f; curl -fsS https://x/y|tee "$(id)" x\"#;
+        let commands = words(text);
+        let texts: Vec<Vec<&str>> =
+            commands.iter().map(|command| command.iter().map(|(text, _, _)| text.as_str()).collect()).collect();
+        assert_eq!(
+            texts,
+            [
+                vec!["FOO=1", "sudo", "-u", "pg", "a bc", "d e\"f"],
+                vec!["curl", "-fsS", "https://x/y"],
+                vec!["tee", "$(id)", "x"]
+            ]
+        );
+        let (_, raw, borrowed) = &commands[0][4];
+        assert_eq!((*raw, *borrowed), ("\"a b\"c", false));
+        assert_eq!(commands[0][5].1, r#"'d'\ e\"f"#);
+        assert!(commands[1].iter().all(|(_, _, borrowed)| *borrowed), "plain words are borrowed");
+        let index = command_index(&shell_commands(text)[0]);
+        assert_eq!(index, Some(4), "past the assignment and `sudo -u pg`");
+    }
 }

@@ -253,12 +253,12 @@ fn push_host(text: &str, range: Range<usize>, found: &mut Vec<Endpoint>) {
 /// The arguments of a command that are not options or option values. `short` lists the
 /// single-letter options that take a value; long options take one after `=`, or as the next
 /// word when `takes_value` says so.
-fn operands<'w>(arguments: &'w [Word], short: &str, takes_value: impl Fn(&str) -> bool) -> Vec<&'w Word> {
+fn operands<'w, 't>(arguments: &'w [Word<'t>], short: &str, takes_value: impl Fn(&str) -> bool) -> Vec<&'w Word<'t>> {
     let mut operands = Vec::new();
     let mut index = 0;
     while let Some(word) = arguments.get(index) {
         index += 1;
-        let text = word.text.as_str();
+        let text: &str = &word.text;
         if text == "--" {
             operands.extend(&arguments[index..]);
             break;

@@ -372,7 +372,7 @@ fn find_in_words(text: &str, findings: &mut Vec<Finding>) {
         };
         for (index, word) in words.iter().enumerate() {
             let next = words.get(index + 1);
-            let flag = word.text.as_str();
+            let flag: &str = &word.text;
             match command.as_deref() {
                 Some("curl") if matches!(flag, "-u" | "--user" | "-U" | "--proxy-user") => {
                     if let Some(value) = next {
