@@ -50,7 +50,7 @@ hyperfine -N --warmup 1 --runs 10 --export-markdown "$OUT/lint.md" "$CUTOVER lin
 echo "== cutover check against ansible-playbook --syntax-check, 2,000 steps"
 if [ ! -x "$OUT/ansible-venv/bin/ansible-playbook" ]; then
     python3 -m venv "$OUT/ansible-venv"
-    "$OUT/ansible-venv/bin/pip" install --quiet --disable-pip-version-check ansible-core
+    "$OUT/ansible-venv/bin/pip" install --quiet --disable-pip-version-check ansible-core==2.19.14
 fi
 "$OUT/ansible-venv/bin/ansible-playbook" --version > "$OUT/ansible-version.txt"
 head -n 1 "$OUT/ansible-version.txt"

@@ -123,8 +123,8 @@ fn check_and_lower<'m>(
     diagnostics: Vec<Diagnostic>,
 ) -> (Vec<Diagnostic>, Vec<Note>, Option<LoweredPlan>) {
     let Inputs { plan, manifest, inventory, libraries, .. } = *inputs;
-    let outcome = check::check(inputs, sources, diagnostics);
-    let lowered = outcome.checked.as_ref().map(|checked| {
+    // Lowering runs beside the rules (see `check::check_then`).
+    let (outcome, lowered) = check::check_then(inputs, sources, diagnostics, |checked| {
         let input = |role: &'static str, path: String, file: FileId| SourceInput {
             role,
             path,

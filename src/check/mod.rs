@@ -83,7 +83,27 @@ pub struct Outcome<'m> {
 
 /// Checks a plan against its inputs. `diagnostics` holds what the front ends already found.
 #[must_use]
-pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: Vec<Diagnostic>) -> Outcome<'m> {
+pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, diagnostics: Vec<Diagnostic>) -> Outcome<'m> {
+    check_then(inputs, sources, diagnostics, |_| ()).0
+}
+
+/// Plans with fewer steps than this run the rules and `then` one after the other: a thread
+/// costs more than it saves on them.
+const PARALLEL_FROM_STEPS: usize = 256;
+
+/// Checks a plan, and runs `then` on the checked plan (lowering, for the driver), which it
+/// returns when nothing was an error.
+///
+/// Once the plan is resolved, ordered and walked without an error, `then` starts on a second
+/// thread beside the rules, on the plan as it will be if the rules find nothing: the rules only
+/// judge the plan, they never change it. When a rule does find an error, what `then` made (or
+/// a panic of it, on a plan it was never meant to see) is dropped.
+pub fn check_then<'m, T: Send>(
+    inputs: &'m Inputs<'m>,
+    sources: &SourceMap,
+    mut diagnostics: Vec<Diagnostic>,
+    then: impl FnOnce(&Checked<'m>) -> T + Send,
+) -> (Outcome<'m>, Option<T>) {
     let resolved = resolve::resolve(inputs, sources, &mut diagnostics);
     let graph = StepGraph::build(&resolved, inputs.manifest);
     let order = graph.order();
@@ -91,10 +111,58 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: V
         (Some(order), Some(manifest), Some(inventory)) => Some(flow::walk(&resolved, order, manifest, inventory)),
         _ => None,
     };
-    let context =
-        Context { inputs, sources, resolved: &resolved, graph: &graph, order: order.as_deref(), flow: flow.as_ref() };
-    rules::run_all(&context, &mut diagnostics);
-    suppress::apply(inputs.plan, sources, &mut diagnostics);
+    let errors_so_far = diagnostics.iter().any(Diagnostic::is_error);
+    let (order, flow) = match (order, flow) {
+        (Some(order), Some(flow)) if !errors_so_far => (order, flow),
+        (order, flow) => {
+            // Nothing to lower: the rules still report everything they find.
+            let context = Context {
+                inputs,
+                sources,
+                resolved: &resolved,
+                graph: &graph,
+                order: order.as_deref(),
+                flow: flow.as_ref(),
+            };
+            let notes = finish(&context, &mut diagnostics);
+            return (Outcome { diagnostics, notes, checked: None }, None);
+        }
+    };
+    let checked = Checked { inputs, resolved, graph, order, flow };
+    let context = Context {
+        inputs,
+        sources,
+        resolved: &checked.resolved,
+        graph: &checked.graph,
+        order: Some(&checked.order),
+        flow: Some(&checked.flow),
+    };
+    let made = if checked.resolved.steps.len() < PARALLEL_FROM_STEPS {
+        let notes = finish(&context, &mut diagnostics);
+        let clean = !diagnostics.iter().any(Diagnostic::is_error);
+        (notes, clean.then(|| then(&checked)))
+    } else {
+        std::thread::scope(|scope| {
+            let beside = scope.spawn(|| then(&checked));
+            let notes = finish(&context, &mut diagnostics);
+            let clean = !diagnostics.iter().any(Diagnostic::is_error);
+            match beside.join() {
+                Ok(made) => (notes, clean.then_some(made)),
+                Err(panic) if clean => std::panic::resume_unwind(panic),
+                Err(_) => (notes, None),
+            }
+        })
+    };
+    let (notes, made) = made;
+    let checked = made.is_some().then_some(checked);
+    (Outcome { diagnostics, notes, checked }, made)
+}
+
+/// The rules, suppressions and settings over a resolved plan; the notes to show with it.
+fn finish(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Note> {
+    let inputs = context.inputs;
+    rules::run_all(context, diagnostics);
+    suppress::apply(inputs.plan, context.sources, diagnostics);
     // `cutover.toml` may turn a rule off or change its severity.
     diagnostics.retain_mut(|diagnostic| match inputs.settings.severity(diagnostic.code, diagnostic.severity) {
         Some(severity) => {
@@ -103,16 +171,9 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, mut diagnostics: V
         }
         None => false,
     });
-    let notes = flow.as_ref().map(|flow| already_there_notes(&resolved, flow)).unwrap_or_default();
     diagnostics
         .sort_by_key(|diagnostic| (diagnostic.primary.span.file, diagnostic.primary.span.start, diagnostic.code));
-    let checked = match (order, flow) {
-        (Some(order), Some(flow)) if !diagnostics.iter().any(Diagnostic::is_error) => {
-            Some(Checked { inputs, resolved, graph, order, flow })
-        }
-        _ => None,
-    };
-    Outcome { diagnostics, notes, checked }
+    context.flow.map(|flow| already_there_notes(context.resolved, flow)).unwrap_or_default()
 }
 
 /// A release on a host that already has the version does nothing there; say so once per step
@@ -139,4 +200,76 @@ pub(crate) fn already_there_notes(resolved: &Resolved<'_>, flow: &Flow) -> Vec<N
         });
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, compile_body};
+
+    /// A plan long enough for lowering to run beside the rules, with `extra` as its last step.
+    fn long_plan(extra: &str) -> String {
+        let mut body = String::from("steps:\n");
+        for index in 0..super::PARALLEL_FROM_STEPS + 20 {
+            let after = if index == 0 { String::new() } else { format!("\n    after: [s{:03}]", index - 1) };
+            let _ = write!(
+                body,
+                "  - id: s{index:03}\n    run: \"touch /tmp/{index}\"\n    rollback: \"rm -f /tmp/{index}\"{after}\n"
+            );
+        }
+        body.push_str(extra);
+        body
+    }
+
+    #[test]
+    fn lowering_beside_the_rules_gives_what_lowering_after_them_gives() {
+        let compilation = compile_body(&long_plan(""), DTEN_MANIFEST, DTEN_INVENTORY);
+        assert!(
+            compilation.diagnostics.iter().all(|diagnostic| !diagnostic.is_error()),
+            "{:?}",
+            compilation.diagnostics
+        );
+        let beside = compilation.lowered.as_ref().expect("lowered");
+        assert_eq!(beside.steps.len(), super::PARALLEL_FROM_STEPS + 20, "every step is lowered");
+
+        // The same files, read again, checked, and only then lowered, on this thread.
+        let sources = &compilation.sources;
+        let file_named =
+            |name: &str| sources.files().find(|(_, file)| file.name.ends_with(name)).map(|(id, _)| id).expect(name);
+        let parse = |id| crate::syntax::yaml::parse(id, &sources.get(id).text).expect("valid YAML");
+        let mut diagnostics = Vec::new();
+        let plan_file = file_named("plan.yaml");
+        let plan = crate::syntax::plan::read_plan(plan_file, &parse(plan_file), &mut diagnostics).expect("a plan");
+        let manifest_file = file_named("manifest.yaml");
+        let manifest = crate::syntax::manifest::read_manifest(manifest_file, &parse(manifest_file), &mut diagnostics);
+        let inventory_file = file_named("inventory.yaml");
+        let inventory =
+            crate::syntax::manifest::read_inventory(inventory_file, &parse(inventory_file), &mut diagnostics);
+        let library_file = file_named("lib.yaml");
+        let libraries = vec![crate::syntax::plan::read_library(library_file, &parse(library_file), &mut diagnostics)];
+        let prelude_file = file_named("<prelude>");
+        let prelude = crate::syntax::plan::read_library(prelude_file, &parse(prelude_file), &mut diagnostics);
+        let settings = crate::config::Settings::default();
+        let inputs = super::Inputs {
+            plan: &plan,
+            manifest: manifest.as_ref(),
+            inventory: inventory.as_ref(),
+            libraries: &libraries,
+            prelude: &prelude,
+            settings: &settings,
+        };
+        let outcome = super::check(&inputs, sources, diagnostics);
+        let after = crate::lower::lower(outcome.checked.as_ref().expect("checked"), beside.sources.clone());
+        assert_eq!(crate::emit::json::emit(beside), crate::emit::json::emit(&after));
+    }
+
+    #[test]
+    fn an_error_found_by_a_rule_drops_what_was_lowered_beside_it() {
+        let extra = "  - id: leak\n    run: \"curl -u admin:hunter2 https://localhost/x\"\n    readonly: true\n";
+        let compilation = compile_body(&long_plan(extra), DTEN_MANIFEST, DTEN_INVENTORY);
+        let codes: Vec<&str> = compilation.diagnostics.iter().map(|diagnostic| diagnostic.code.as_str()).collect();
+        assert!(codes.contains(&"CUT036"), "{codes:?}");
+        assert!(compilation.lowered.is_none(), "no lowered plan when a rule finds an error");
+    }
 }

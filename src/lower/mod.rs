@@ -60,7 +60,7 @@ impl LoweredPlan {
 
 /// One input file: its role (`plan`, `manifest`, `inventory`, `library`), its path as the plan
 /// names it (relative to the plan's folder), and the sha256 of its bytes.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SourceInput {
     pub role: &'static str,
     pub path: String,
