@@ -44,39 +44,152 @@ pub fn scratch(name: &str) -> PathBuf {
 pub const DTEN_CONFIG: &str =
     "# dten 3.9 configuration\nlisten = 0.0.0.0:8080\ndten.legacy.fallback = true\nsessions.ttl = 3600\n";
 
-/// A rehearsal copy of `plans/dten-4.2` under `directory`: the plan set in `plan/` with its
-/// absolute paths moved under `root/` (which holds the config and cron files the plan edits),
-/// the stub tool (tests/rehearsal/stub) linked into `bin/` under each of `tools`' names, and the
-/// stub's state seeded with the inventory's installed versions. Returns the plan set's folder.
-pub fn dten_rehearsal(directory: &Path, tools: &[&str]) -> PathBuf {
+/// A rehearsal copy of the plan set `plans/PLAN` under `directory`: the set in `plan/`, with
+/// each absolute path prefix in `moved` put under `root/` wherever the plan or its libraries
+/// (`lib/`) name it, and the stub tool (tests/rehearsal/stub) linked into `bin/` under each of
+/// `tools`' names. Returns the plan set's folder. The caller seeds `root/` with what the plan's
+/// commands read, and the stub's state (`stub/state/HOST`) with what the hosts start from; the
+/// stub writes under `root/` when `STUB_ROOT` names it.
+pub fn rehearsal(plan: &str, directory: &Path, tools: &[&str], moved: &[&str]) -> PathBuf {
     let root = directory.join("root");
     let plan_directory = directory.join("plan");
-    copy_tree(&self::root().join("plans/dten-4.2"), &plan_directory);
+    copy_tree(&self::root().join("plans").join(plan), &plan_directory);
     let root_text = root.to_str().expect("UTF-8 path");
-    for file in ["plan.yaml", "lib/dten.yaml"] {
-        let path = plan_directory.join(file);
-        let text = std::fs::read_to_string(&path).expect("plan file");
-        let moved = text
-            .replace("/etc/", &format!("{root_text}/etc/"))
-            .replace("/var/backups", &format!("{root_text}/var/backups"));
-        std::fs::write(&path, moved).expect("rewrite");
+    let mut files = vec![plan_directory.join("plan.yaml")];
+    if let Ok(entries) = std::fs::read_dir(plan_directory.join("lib")) {
+        let mut libraries: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
+        libraries.sort();
+        files.extend(libraries);
     }
-    std::fs::create_dir_all(root.join("etc/dten")).expect("etc");
-    std::fs::create_dir_all(root.join("etc/cron.d")).expect("cron.d");
+    for path in files {
+        let mut text = std::fs::read_to_string(&path).expect("plan file");
+        for prefix in moved {
+            text = text.replace(prefix, &format!("{root_text}{prefix}"));
+        }
+        std::fs::write(&path, text).expect("rewrite");
+    }
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(directory.join("stub")).expect("stub");
+    link_stub(&directory.join("bin"), tools);
+    plan_directory
+}
+
+/// Links the stub tool into `folder` under each of `names`.
+pub fn link_stub(folder: &Path, names: &[&str]) {
+    std::fs::create_dir_all(folder).expect("stub folder");
+    for name in names {
+        std::os::unix::fs::symlink(root().join("tests/rehearsal/stub"), folder.join(name)).expect("stub");
+    }
+}
+
+/// Writes `files` (path relative to `folder`, contents), making their folders.
+pub fn write_tree(folder: &Path, files: &[(&str, &str)]) {
+    for (path, contents) in files {
+        let path = folder.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+}
+
+/// Every file under `folder` (path relative to it, contents), sorted by path; none when the
+/// folder does not exist.
+pub fn read_tree(folder: &Path) -> Vec<(String, String)> {
+    fn walk(folder: &Path, prefix: &str, files: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(folder) else { return };
+        for entry in entries.flatten() {
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            if entry.path().is_dir() {
+                walk(&entry.path(), &format!("{name}/"), files);
+            } else {
+                files.push((name, std::fs::read_to_string(entry.path()).expect("UTF-8 file")));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(folder, "", &mut files);
+    files.sort();
+    files
+}
+
+/// Seeds the stub's state for `host`: installed package versions and unit states.
+pub fn seed_host(directory: &Path, host: &str, packages: &[(&str, &str)], units: &[(&str, &str)]) {
+    let state = directory.join("stub/state").join(host);
+    for (name, version) in packages {
+        write_tree(&state.join("pkg"), &[(name, &format!("{version}\n"))]);
+    }
+    for (unit, active) in units {
+        write_tree(&state.join("unit"), &[(unit, &format!("{active}\n"))]);
+    }
+}
+
+/// A rehearsal copy of `plans/dten-4.2` under `directory` (see `rehearsal`): `/etc/` and
+/// `/var/backups` moved under `root/`, which holds the config and cron files the plan edits,
+/// and the stub's state seeded with the inventory's installed versions.
+pub fn dten_rehearsal(directory: &Path, tools: &[&str]) -> PathBuf {
+    let plan_directory = rehearsal("dten-4.2", directory, tools, &["/etc/", "/var/backups"]);
+    let root = directory.join("root");
     std::fs::create_dir_all(root.join("var/backups")).expect("backups");
-    std::fs::write(root.join("etc/dten/dten.conf"), DTEN_CONFIG).expect("config");
-    std::fs::write(root.join("etc/cron.d/dten-compact"), "0 3 * * * dten dtenctl compact\n").expect("cron");
-    let bin = directory.join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    for tool in tools {
-        std::os::unix::fs::symlink(self::root().join("tests/rehearsal/stub"), bin.join(tool)).expect("stub");
-    }
+    write_tree(
+        &root.join("etc"),
+        &[("dten/dten.conf", DTEN_CONFIG), ("cron.d/dten-compact", "0 3 * * * dten dtenctl compact\n")],
+    );
     for host in ["app-1", "app-2", "app-3"] {
-        let packages = directory.join("stub/state").join(host).join("pkg");
-        std::fs::create_dir_all(&packages).expect("state");
-        std::fs::write(packages.join("dten-core"), "3.9.2\n").expect("state");
-        std::fs::write(packages.join("dten-agent"), "3.9.2\n").expect("state");
+        seed_host(directory, host, &[("dten-core", "3.9.2"), ("dten-agent", "3.9.2")], &[]);
     }
+    plan_directory
+}
+
+/// The 14 data directory of the postgres rehearsal, as it starts.
+pub const PG14_DATA: &[(&str, &str)] = &[
+    ("PG_VERSION", "14\n"),
+    ("global/pg_control", "pg_control of the billing cluster, 14\n"),
+    ("base/16384/16385", "billing.invoices rows\n"),
+    ("postgresql.conf", "# PostgreSQL 14\nmax_connections = 200\n"),
+    ("postgresql.auto.conf", "# Do not edit this file manually!\nwork_mem = '64MB'\n"),
+    ("pg_hba.conf", "local all all peer\nhost replication replicator 10.0.0.0/24 scram-sha-256\n"),
+    ("conf.d/10-billing.conf", "shared_buffers = '8GB'\nwal_level = replica\n"),
+];
+
+/// A rehearsal copy of `plans/postgres-16` under `directory` (see `rehearsal`): `/var/lib/pgsql`,
+/// `/usr/pgsql-NN` and `/var/backups` moved under `root/`, the 14 cluster's data directory
+/// seeded (`PG14_DATA`), the stub linked as the PGDG 16 binaries the plan calls by path, and
+/// both hosts running 14 from the PGDG packages, started at boot.
+pub fn postgres_rehearsal(directory: &Path, tools: &[&str]) -> PathBuf {
+    let plan_directory = rehearsal("postgres-16", directory, tools, &["/var/lib/pgsql", "/usr/pgsql-", "/var/backups"]);
+    let root = directory.join("root");
+    write_tree(&root.join("var/lib/pgsql/14/data"), PG14_DATA);
+    std::fs::create_dir_all(root.join("var/backups")).expect("backups");
+    std::fs::create_dir_all(root.join("usr/pgsql-14/bin")).expect("pgsql-14");
+    link_stub(&root.join("usr/pgsql-16/bin"), &["postgresql-16-setup", "pg_upgrade", "vacuumdb", "pg_basebackup"]);
+    for host in ["db-1", "db-2"] {
+        seed_host(
+            directory,
+            host,
+            &[("postgresql14", "14.13"), ("postgresql14-server", "14.13"), ("postgresql14-contrib", "14.13")],
+            &[("postgresql-14.service", "active")],
+        );
+        write_tree(&directory.join("stub/state").join(host).join("boot"), &[("postgresql-14.service", "enabled\n")]);
+    }
+    plan_directory
+}
+
+/// A rehearsal copy of `plans/gitlab-17` under `directory` (see `rehearsal`): `/etc/gitlab` and
+/// `/var/opt/gitlab` moved under `root/` and seeded with a repository and an upload, and
+/// gitlab-1 running 16.3.6 from the Linux package, not in maintenance mode.
+pub fn gitlab_rehearsal(directory: &Path, tools: &[&str]) -> PathBuf {
+    let plan_directory = rehearsal("gitlab-17", directory, tools, &["/etc/gitlab", "/var/opt/gitlab"]);
+    let root = directory.join("root");
+    write_tree(
+        &root,
+        &[
+            ("etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n"),
+            ("var/opt/gitlab/git-data/repositories/billing/api.git/HEAD", "ref: refs/heads/main\n"),
+            ("var/opt/gitlab/gitlab-rails/uploads/logo.svg", "<svg/>\n"),
+        ],
+    );
+    std::fs::create_dir_all(root.join("var/opt/gitlab/backups")).expect("backups");
+    seed_host(directory, "gitlab-1", &[("gitlab-ee", "16.3.6-ee.0")], &[]);
+    write_tree(&directory.join("stub/state/gitlab-1"), &[("maintenance-mode", "off\n")]);
     plan_directory
 }
 
