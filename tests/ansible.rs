@@ -290,6 +290,11 @@ fn a_failure_rolls_back_every_host(plan: Plan, step: &str, host: Option<&str>) -
     let fail = host.map_or_else(|| format!("{step}:run"), |host| format!("{step}:run@{host}"));
     let output = rehearsal.run(Some(&fail));
     assert_ne!(output.status.code(), Some(0), "failure at {step}: {}", common::text(&output));
+    assert!(
+        common::text(&output).contains("and was rolled back on every host"),
+        "the last message says the whole plan was rolled back: {}",
+        common::text(&output)
+    );
     let trace = rehearsal.trace();
     let failing_position = rehearsal.position(step);
     for (traced_host, traced_step, kind) in &trace {

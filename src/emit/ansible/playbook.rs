@@ -189,7 +189,11 @@ struct Shell<'a> {
     name: &'a str,
     command: &'a str,
     changed: bool,
+    /// The step whose timeout the task keeps.
     step: Option<&'a LoweredStep>,
+    /// Whether the step's retries apply: to its command and verify commands, as in the bash
+    /// script; a rollback or cleanup runs once.
+    retried: bool,
     when: Option<&'a str>,
 }
 
@@ -199,7 +203,7 @@ fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
     let _ =
         writeln!(out, "{pad}  ansible.builtin.shell:\n{pad}    cmd: {}\n{pad}    executable: {SHELL}", task.command);
     if let Some(step) = task.step {
-        if let Some(retries) = step.retries.as_ref().filter(|retries| retries.count > 0) {
+        if let Some(retries) = step.retries.as_ref().filter(|retries| task.retried && retries.count > 0) {
             let _ = writeln!(
                 out,
                 "{pad}  register: cutover_result\n{pad}  until: cutover_result is succeeded\n{pad}  retries: {}\n{pad}  delay: {}",
@@ -246,6 +250,7 @@ fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, in
             command: &unsafe_value(&command, indent + 8),
             changed: false,
             step: None,
+            retried: false,
             when: None,
         },
         indent + 4,
@@ -313,6 +318,7 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
             command: &commands.run,
             changed: !step.readonly,
             step: Some(step),
+            retried: true,
             when: Some("cutover_here"),
         },
         8,
@@ -321,7 +327,14 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
     for (number, verify) in commands.verify.iter().enumerate() {
         let name = format!("Verify {} ({} of {})", step.id, number + 1, commands.verify.len());
         shell(
-            &Shell { name: &name, command: verify, changed: false, step: Some(step), when: Some("cutover_here") },
+            &Shell {
+                name: &name,
+                command: verify,
+                changed: false,
+                step: Some(step),
+                retried: true,
+                when: Some("cutover_here"),
+            },
             8,
             out,
         );
@@ -362,6 +375,7 @@ fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out:
                 command: rollback,
                 changed: true,
                 step: Some(step),
+                retried: false,
                 when: None,
             },
             12,
@@ -443,6 +457,7 @@ fn rollback_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut
                 command: rollback,
                 changed: true,
                 step: Some(step),
+                retried: false,
                 when: None,
             },
             8,
@@ -474,7 +489,14 @@ fn cleanup_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, count: usi
             value(&format!("Clean up after {} ({} of {count})", step.id, number + 1), 8)
         );
         shell(
-            &Shell { name: &format!("Run {label}"), command: cleanup, changed: true, step: Some(step), when: None },
+            &Shell {
+                name: &format!("Run {label}"),
+                command: cleanup,
+                changed: true,
+                step: Some(step),
+                retried: false,
+                when: None,
+            },
             8,
             out,
         );
@@ -522,9 +544,14 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
          when: cutover_unfinished_hosts | length > 0",
         expression(unfinished, 8)
     );
+    // The plan failed as a whole (every host rolled back), or only hosts within a step's
+    // `max_fail` budget failed (those hosts rolled back, the others done).
     out.push_str(
         "    - name: Stop on a failure, rolled back\n      ansible.builtin.fail:\n        \
-         msg: \"plan {{ cutover_plan }} failed on {{ cutover_failed_hosts | join(', ') }} and was rolled back there\"\n      \
+         msg: \"plan {{ cutover_plan }} failed on {{ cutover_failed_hosts | join(', ') }} and was rolled back on every host\"\n      \
+         when: cutover_failed_hosts | length > 0 and (cutover_failed | default(false))\n\
+         \x20   - name: Stop on hosts that failed within the failure budget\n      ansible.builtin.fail:\n        \
+         msg: \"plan {{ cutover_plan }} ran, but failed on {{ cutover_failed_hosts | join(', ') }}, which were rolled back (within max_fail)\"\n      \
          when: cutover_failed_hosts | length > 0\n",
     );
     out.push_str("    - name: Say the plan is done\n      ansible.builtin.debug:\n        msg: \"plan {{ cutover_plan }} done\"\n");
