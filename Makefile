@@ -28,6 +28,7 @@ setup: $(VENV)/.installed $(TOOLS)/.installed
 build:
 	$(CARGO) build --release --locked
 
+# The benchmarks run once each as a smoke test (at 1,000 steps: `cargo bench` measures them).
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
 test: setup
@@ -37,6 +38,7 @@ test: setup
 	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
 	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
+	CUTOVER_BENCH_SIZES=1000 \
 	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null

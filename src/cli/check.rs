@@ -13,7 +13,7 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
     let mut any_errors = false;
     let mut unreadable = false;
     let mut stdout = std::io::stdout().lock();
-    for plan in plans {
+    for (index, plan) in plans.iter().enumerate() {
         let compilation = match compile(plan) {
             Ok(compilation) => compilation,
             Err(Failure(message)) => {
@@ -46,6 +46,11 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
         if stdout.write_all(out.as_bytes()).is_err() {
             // Standard output is gone (a closed pipe): nobody is reading the rest.
             break;
+        }
+        if index + 1 == plans.len() {
+            // The process ends next and gives all memory back at once; freeing the last
+            // compilation's allocations one by one first was 4% of checking a large plan.
+            std::mem::forget(compilation);
         }
     }
     let _ = stdout.flush();
