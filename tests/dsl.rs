@@ -118,6 +118,14 @@ fn every_plan_set_has_a_dsl_form_that_is_formatted_and_compiles_like_its_yaml() 
             "{}",
             dsl_path.display()
         );
+        // YAML -> DSL gives the committed DSL form, without the YAML file's schema modeline.
+        assert!(yaml.starts_with("# yaml-language-server: $schema="), "{}", yaml_path.display());
+        assert_eq!(
+            convert(&yaml, false, Form::Dsl).as_deref(),
+            Some(dsl_text.as_str()),
+            "{} converts to its DSL form",
+            yaml_path.display()
+        );
         let relative = dsl_path.strip_prefix(common::root()).expect("under the root").to_string_lossy().into_owned();
         let output = common::cutover(&["fmt", "--check", &relative]);
         assert_eq!(output.status.code(), Some(0), "{}", common::stdout(&output));

@@ -95,6 +95,9 @@ pub fn convert(
     };
     let mut comments =
         if from_dsl { comments::Comments::of_dsl(text) } else { comments::Comments::of_yaml(text, &text_spans) };
+    if to == Form::Dsl {
+        comments.skip_yaml_modeline();
+    }
     Some(match (&document, to) {
         (Document::Plan(plan), Form::Dsl) => print::plan(plan, &mut comments),
         (Document::Plan(plan), Form::Yaml) => yaml_out::plan(plan, &mut comments),

@@ -37,6 +37,16 @@ impl Comments {
         Self::default()
     }
 
+    /// Leaves out the editors' `# yaml-language-server: $schema=…` line: it points a YAML
+    /// file at its JSON Schema and means nothing in another form.
+    pub fn skip_yaml_modeline(&mut self) {
+        for (comment, taken) in self.list.iter().zip(self.taken.iter_mut()) {
+            if comment.own_line && comment.text.trim_start().starts_with("yaml-language-server:") {
+                *taken = true;
+            }
+        }
+    }
+
     /// The comments of DSL text: `#` outside strings, to the end of the line.
     #[must_use]
     pub fn of_dsl(text: &str) -> Self {
