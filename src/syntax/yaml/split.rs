@@ -24,12 +24,13 @@ use crate::source::FileId;
 const KEY: &str = "steps:\n";
 
 /// Where the file is cut: `key` is the offset of the `steps:` line, `at` the offset of the
-/// item the second half starts with; the list holds `before` items before it and `after`
-/// from it on.
+/// item the second half starts with, `indent` the items' indentation; the list holds `before`
+/// items before it and `after` from it on.
 #[derive(Debug, PartialEq, Eq)]
 struct Cut {
     key: usize,
     at: usize,
+    indent: usize,
     before: usize,
     after: usize,
 }
@@ -37,11 +38,15 @@ struct Cut {
 /// The file read in two halves, or `None` when it is not cut or the halves do not fit.
 pub(super) fn read_in_two(file: FileId, text: &str) -> Option<Node> {
     let cut = find_cut(text)?;
+    // The first half ends with an empty item where the second half's first item starts: where a
+    // scalar ends (a block scalar's trailing lines, a plain scalar over lines) depends on the
+    // line after it, which must be the same line start as in the whole file.
+    let first_text = format!("{}{}-\n", &text[..cut.at], " ".repeat(cut.indent));
     let second_text = format!("{KEY}{}", &text[cut.at..]);
     let (first, second) = std::thread::scope(|scope| {
         let first = std::thread::Builder::new()
             .name("yaml-first-half".to_owned())
-            .spawn_scoped(scope, || read(file, &text[..cut.at], 0))
+            .spawn_scoped(scope, || read(file, &first_text, 0))
             .ok()?;
         let second = read(file, &second_text, cut.at - KEY.len());
         Some((first.join().ok()?, second))
@@ -97,7 +102,8 @@ fn find_cut(text: &str) -> Option<Cut> {
     }
     // The item nearest the middle of the file, never the first.
     let index = items.iter().position(|start| *start >= text.len() / 2).unwrap_or(items.len() - 1).max(1);
-    Some(Cut { key, at: items[index], before: index, after: items.len() - index })
+    let indent = indent_of_items?;
+    Some(Cut { key, at: items[index], indent, before: index, after: items.len() - index })
 }
 
 fn is_key(node: &Node, name: &str) -> bool {
@@ -121,7 +127,13 @@ fn join(text: &str, first: Node, second: Node, cut: &Cut) -> Option<Node> {
         return None;
     }
     let NodeKind::Sequence(items) = &mut steps.kind else { return None };
-    if items.len() != cut.before || text.as_bytes().get(steps.span.start as usize) == Some(&b'[') {
+    // The empty item that ended the first half.
+    let placeholder = items.pop()?;
+    if placeholder.kind != NodeKind::Null
+        || placeholder.span.start as usize != cut.at + cut.indent + 1
+        || items.len() != cut.before
+        || text.as_bytes().get(steps.span.start as usize) == Some(&b'[')
+    {
         return None;
     }
     items.extend(more);
@@ -240,6 +252,54 @@ mod tests {
             } else if path.extension().is_some_and(|extension| extension == "yaml" || extension == "json") {
                 texts.push(std::fs::read_to_string(&path).expect("readable"));
             }
+        }
+    }
+
+    /// Pieces of a steps list, tricky ones among them: item-looking lines inside block scalars,
+    /// quoted scalars and flow collections over lines, anchors and aliases, comments at every
+    /// indentation, empty items, items that are not mappings.
+    const PIECES: &[&str] = &[
+        "  - id: a\n    run: \"true\"\n",
+        "  - id: b\n    run: |\n      - x\n    - y\n",
+        "  - id: c\n    run: \"one\n  - two\"\n",
+        "  - id: d\n    with: { a: 1,\n  - b: 2 }\n",
+        "  - id: e\n    run: 'it''s\n\n  - fine'\n",
+        "  - &anchor { id: f }\n",
+        "  - *anchor\n",
+        "# a comment at the margin\n",
+        "  # a comment at the list's indentation\n",
+        "\n",
+        "  -\n",
+        "  - plain text\n    over lines\n",
+        "  - [a, b]\n",
+        "  - id: g\n    run: >-\n      folded\n\n      - text\n",
+    ];
+
+    #[test]
+    fn every_plain_piece_next_to_every_other_reads_the_same_in_two() {
+        let plain = [0, 7, 8, 9, 10, 11, 12, 13];
+        for first in plain {
+            for second in plain {
+                let order = [0, 11, 13, first, second, 12, 10, 0, first, second, 0, 13, first, second];
+                let text = plan(order.len(), |index| PIECES[order[index]].to_owned(), "actions: {}\n");
+                assert_eq!(Ok(in_two(&text).expect("read in two")), whole(&text), "{text}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever the pieces, reading in two halves (where it happens) gives what reading the
+        /// file whole gives: the same tree and spans, or the same diagnostic.
+        #[test]
+        fn reading_in_two_never_changes_the_reading(
+            pieces in proptest::collection::vec(0..PIECES.len(), 2..40),
+            tail in proptest::sample::select(vec!["", "actions: {}\n", "plan: twice\n", "x:\n  - 1\n"]),
+        ) {
+            let text = plan(pieces.len(), |index| PIECES[pieces[index]].to_owned(), tail);
+            let parsed = parse_with(FileId(0), &text, 0).map_err(|diagnostic| diagnostic.message);
+            proptest::prop_assert_eq!(parsed, whole(&text), "{}", text);
         }
     }
 }
