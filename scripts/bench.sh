@@ -60,6 +60,8 @@ head -n 1 "$OUT/ansible-version.txt"
         "$CUTOVER check plan.yaml" \
         "../ansible-venv/bin/ansible-playbook --syntax-check -i hosts.ini playbook.yml"
 )
+# The same, interleaved round by round, so that a drift in the machine's speed hits both.
+python3 scripts/versus-ansible.py "$CUTOVER" "$PWD/$OUT/ansible-venv/bin/ansible-playbook" "$OUT/plan-2000" 10
 
 if [ "${BENCH:-1}" != 0 ]; then
     echo "== cargo bench (stages at 1k, 10k, 50k steps; a few minutes)"
