@@ -36,6 +36,7 @@ pub mod graph;
 pub mod init;
 pub mod lower;
 pub mod model;
+mod parallel;
 pub mod report;
 pub mod scan;
 pub mod schema;

@@ -208,10 +208,17 @@ mod tests {
 
     use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, compile_body};
 
-    /// A plan long enough for lowering to run beside the rules, with `extra` as its last step.
+    /// Steps enough for lowering to run beside the rules, and reading and binding in halves.
+    const LONG: usize = if super::PARALLEL_FROM_STEPS > crate::parallel::FROM_ITEMS {
+        super::PARALLEL_FROM_STEPS + 20
+    } else {
+        crate::parallel::FROM_ITEMS + 20
+    };
+
+    /// A plan of [`LONG`] steps, with `extra` as its last step.
     fn long_plan(extra: &str) -> String {
         let mut body = String::from("steps:\n");
-        for index in 0..super::PARALLEL_FROM_STEPS + 20 {
+        for index in 0..LONG {
             let after = if index == 0 { String::new() } else { format!("\n    after: [s{:03}]", index - 1) };
             let _ = write!(
                 body,
@@ -231,7 +238,7 @@ mod tests {
             compilation.diagnostics
         );
         let beside = compilation.lowered.as_ref().expect("lowered");
-        assert_eq!(beside.steps.len(), super::PARALLEL_FROM_STEPS + 20, "every step is lowered");
+        assert_eq!(beside.steps.len(), LONG, "every step is lowered");
 
         // The same files, read again, checked, and only then lowered, on this thread.
         let sources = &compilation.sources;

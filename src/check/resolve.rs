@@ -164,11 +164,10 @@ pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut V
         );
     }
     let binder = Binder { inputs, templates: Templates { sources }, actions: &compiled };
-    let mut steps = Vec::with_capacity(unique_steps.len());
-    for step in &unique_steps {
+    let steps = crate::parallel::filter_map_in_halves(&unique_steps, diagnostics, |step, diagnostics| {
         let after = resolve_after(step, &step_index, &unique_steps, diagnostics);
-        steps.push(binder.bind(step, after, diagnostics));
-    }
+        Some(binder.bind(step, after, diagnostics))
+    });
     Resolved { steps }
 }
 

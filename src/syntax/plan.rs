@@ -151,7 +151,9 @@ fn read_steps(reader: &mut Reader<'_>, fields: &Fields<'_>, key: &str, phase: Ph
         reader.wrong_form(node, &format!("a list of steps for `{key}`"));
         return Vec::new();
     };
-    items.iter().filter_map(|item| read_step(reader, item, phase)).collect()
+    crate::parallel::filter_map_in_halves(items, reader.diagnostics, |item, diagnostics| {
+        read_step(&mut Reader { diagnostics }, item, phase)
+    })
 }
 
 fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step> {
