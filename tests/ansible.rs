@@ -38,19 +38,7 @@ impl Plan {
 
     fn tools(self) -> &'static [&'static str] {
         match self {
-            Plan::Dten => &[
-                "systemctl",
-                "apt-get",
-                "dpkg-query",
-                "dtenctl",
-                "runuser",
-                "install",
-                "curl",
-                "df",
-                "openssl",
-                "pg_isready",
-                "logger",
-            ],
+            Plan::Dten => common::DTEN_TOOLS,
             // Also called, by path: the PGDG 16 binaries (see common::postgres_rehearsal).
             Plan::Postgres => &["systemctl", "dnf", "rpm", "runuser", "psql", "install", "rsync"],
             Plan::Gitlab => &["apt-get", "dpkg-query", "gitlab-rails", "gitlab-ctl", "gitlab-backup", "curl"],
@@ -86,18 +74,6 @@ fn python() -> PathBuf {
     ansible_playbook().parent().expect("bin directory").join("python3")
 }
 
-fn build(plan: &Path, directory: &Path) {
-    let output = common::cutover(&[
-        "build",
-        plan.to_str().expect("UTF-8"),
-        "--emit",
-        "ansible",
-        "-o",
-        directory.to_str().expect("UTF-8"),
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
-}
-
 /// Environment that keeps Ansible's own files under `directory` and its output plain.
 fn quiet_ansible(command: &mut Command, directory: &Path) {
     command
@@ -128,9 +104,8 @@ impl Rehearsal {
         let plan_directory = plan.prepare(&directory);
         std::fs::write(directory.join("stub/trace"), "").expect("trace");
         let plan_file = plan_directory.join("plan.yaml");
-        build(&plan_file, &directory.join("out"));
-        let json = common::cutover(&["build", plan_file.to_str().expect("UTF-8"), "--emit", "json"]);
-        let lowered = serde_json::from_slice(&json.stdout).expect("lowered plan");
+        common::build(&plan_file, "ansible", &directory.join("out"));
+        let lowered = common::lowered(&plan_file);
         Self { directory, plan: plan_directory, lowered }
     }
 
@@ -582,7 +557,7 @@ fn generated_playbooks_pass_syntax_check_and_ansible_lint() {
     for plan in plans() {
         let name = plan.parent().and_then(Path::file_name).expect("plan folder").to_string_lossy().into_owned();
         let directory = scratch.join(&name);
-        build(&plan, &directory);
+        common::build(&plan, "ansible", &directory);
         let mut syntax = Command::new(ansible_playbook());
         syntax.args(["-i", "inventory.yml", "playbook.yml", "--syntax-check"]).current_dir(&directory);
         quiet_ansible(&mut syntax, &scratch);
@@ -609,8 +584,8 @@ fn generated_playbooks_pass_syntax_check_and_ansible_lint() {
 fn the_dten_playbook_is_stable() {
     let scratch = common::scratch("ansible-snapshot");
     let plan = common::root().join("plans/dten-4.2/plan.yaml");
-    build(&plan, &scratch.join("first"));
-    build(&plan, &scratch.join("second"));
+    common::build(&plan, "ansible", &scratch.join("first"));
+    common::build(&plan, "ansible", &scratch.join("second"));
     for file in ["playbook.yml", "inventory.yml", "README.md"] {
         let first = std::fs::read(scratch.join("first").join(file)).expect(file);
         assert_eq!(first, std::fs::read(scratch.join("second").join(file)).expect(file), "{file} is deterministic");
@@ -630,7 +605,7 @@ fn ansible_output_needs_a_directory_and_replaces_it_whole() {
     let directory = scratch.join("out");
     std::fs::create_dir_all(&directory).expect("mkdir");
     std::fs::write(directory.join("stale.txt"), "old").expect("write");
-    build(&common::root().join("plans/dten-4.2/plan.yaml"), &directory);
+    common::build(&common::root().join("plans/dten-4.2/plan.yaml"), "ansible", &directory);
     assert!(!directory.join("stale.txt").exists(), "the directory is replaced whole");
     assert!(directory.join("playbook.yml").is_file());
     let leftovers: Vec<_> =

@@ -10,23 +10,6 @@ use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Tools the dten plan calls that the stub stands in for; `sleep` too, so that retry delays are
-/// recorded instead of waited out.
-const STUBBED: &[&str] = &[
-    "systemctl",
-    "apt-get",
-    "dpkg-query",
-    "dtenctl",
-    "runuser",
-    "install",
-    "curl",
-    "df",
-    "openssl",
-    "pg_isready",
-    "logger",
-    "sleep",
-];
-
 /// A copy of a plan set with its absolute paths moved under a scratch root, its script built,
 /// and stub tools ready.
 struct Rehearsal {
@@ -39,23 +22,15 @@ struct Rehearsal {
 impl Rehearsal {
     fn new(name: &str) -> Self {
         let directory = common::scratch(&format!("script-{name}"));
-        let plan_directory = common::dten_rehearsal(&directory, STUBBED);
+        // `sleep` too, so that retry delays are recorded instead of waited out.
+        let plan_directory = common::dten_rehearsal(&directory, &[common::DTEN_TOOLS, &["sleep"]].concat());
         std::os::unix::fs::symlink(common::root().join("tests/rehearsal/bash"), directory.join("bin/bash"))
             .expect("bash stub");
 
         let script = directory.join("dten.sh");
         let plan = plan_directory.join("plan.yaml");
-        let output = common::cutover(&[
-            "build",
-            plan.to_str().expect("UTF-8"),
-            "--emit",
-            "sh",
-            "-o",
-            script.to_str().expect("UTF-8"),
-        ]);
-        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
-        let json = common::cutover(&["build", plan.to_str().expect("UTF-8"), "--emit", "json"]);
-        let lowered = serde_json::from_slice(&json.stdout).expect("lowered plan");
+        common::build(&plan, "sh", &script);
+        let lowered = common::lowered(&plan);
         Self { directory, plan: plan_directory, script, lowered }
     }
 
@@ -416,15 +391,7 @@ fn hostile_values_run(through_ssh: bool) {
     plan.push_str("actions:\n  record:\n    params: { value: string }\n    run: \"printf '%s\\\\n' {value} >> record.txt\"\n    rollback: \"true\"\n");
     std::fs::write(directory.join("plan.yaml"), plan).expect("write");
     let script = directory.join("hostile.sh");
-    let output = common::cutover(&[
-        "build",
-        directory.join("plan.yaml").to_str().expect("UTF-8"),
-        "--emit",
-        "sh",
-        "-o",
-        script.to_str().expect("UTF-8"),
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
+    common::build(&directory.join("plan.yaml"), "sh", &script);
     let mut command = Command::new("bash");
     command.arg(&script).current_dir(&directory).env("CUTOVER_STATE_DIR", directory.join("state"));
     if through_ssh {
@@ -468,15 +435,7 @@ fn a_step_that_outlives_its_timeout_fails() {
     )
     .expect("write");
     let script = directory.join("slow.sh");
-    let output = common::cutover(&[
-        "build",
-        directory.join("plan.yaml").to_str().expect("UTF-8"),
-        "--emit",
-        "sh",
-        "-o",
-        script.to_str().expect("UTF-8"),
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
+    common::build(&directory.join("plan.yaml"), "sh", &script);
     let started = std::time::Instant::now();
     let run = Command::new("bash")
         .arg(&script)

@@ -41,15 +41,7 @@ fn generated_scripts_have_no_shellcheck_finding() {
     for plan in plans {
         let name = plan.to_string_lossy().replace(['/', '.'], "_");
         let script = scratch.join(format!("{name}.sh"));
-        let output = common::cutover(&[
-            "build",
-            plan.to_str().expect("UTF-8"),
-            "--emit",
-            "sh",
-            "-o",
-            script.to_str().expect("UTF-8"),
-        ]);
-        assert_eq!(output.status.code(), Some(0), "{}: {}", plan.display(), common::stderr(&output));
+        common::build(&plan, "sh", &script);
         let checked = std::process::Command::new(&shellcheck)
             .args(["--severity=style", "--shell=bash"])
             .arg(&script)

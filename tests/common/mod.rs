@@ -32,6 +32,40 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("output is UTF-8")
 }
 
+/// `cutover build PLAN --emit FORMAT -o OUTPUT`, which must succeed.
+pub fn build(plan: &Path, format: &str, output: &Path) {
+    let result = cutover(&[
+        "build",
+        plan.to_str().expect("UTF-8 path"),
+        "--emit",
+        format,
+        "-o",
+        output.to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(result.status.code(), Some(0), "{}: {}", plan.display(), text(&result));
+}
+
+/// The lowered plan of `plan`, as `build --emit json` prints it.
+pub fn lowered(plan: &Path) -> serde_json::Value {
+    let json = cutover(&["build", plan.to_str().expect("UTF-8 path"), "--emit", "json"]);
+    serde_json::from_slice(&json.stdout).expect("lowered plan")
+}
+
+/// The tools the dten plan calls, which the rehearsals' stub stands in for.
+pub const DTEN_TOOLS: &[&str] = &[
+    "systemctl",
+    "apt-get",
+    "dpkg-query",
+    "dtenctl",
+    "runuser",
+    "install",
+    "curl",
+    "df",
+    "openssl",
+    "pg_isready",
+    "logger",
+];
+
 /// A fresh, empty directory under the target directory, removed and recreated on each call.
 pub fn scratch(name: &str) -> PathBuf {
     let directory = root().join("target").join("test-scratch").join(name);

@@ -369,20 +369,7 @@ fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out:
             "        - name: {}\n          block:",
             value(&format!("Roll back {} where it failed", step.id), 10)
         );
-        shell(
-            &Shell {
-                name: &format!("Run the rollback of {}", step.id),
-                command: rollback,
-                changed: true,
-                step: Some(step),
-                retried: false,
-                when: None,
-            },
-            12,
-            out,
-        );
-        out.push_str("          rescue:\n");
-        rollback_failed(step, 12, out);
+        run_rollback(step, rollback, 12, out);
     } else if let Some(reason) = &step.irreversible {
         irreversible(step, reason, None, 8, out);
     }
@@ -409,6 +396,25 @@ fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out:
         );
     }
     notify(plan, "failed", "\"{{ cutover_step }} failed on {{ inventory_hostname }}; rolling back\"", None, 8, out);
+}
+
+/// The body of a block that rolls `step` back on this host (`indent` is the tasks'), and its
+/// `rescue`: a failing rollback is reported and journalled.
+fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut String) {
+    shell(
+        &Shell {
+            name: &format!("Run the rollback of {}", step.id),
+            command: rollback,
+            changed: true,
+            step: Some(step),
+            retried: false,
+            when: None,
+        },
+        indent,
+        out,
+    );
+    let _ = writeln!(out, "{}rescue:", " ".repeat(indent - 2));
+    rollback_failed(step, indent, out);
 }
 
 fn rollback_failed(step: &LoweredStep, indent: usize, out: &mut String) {
@@ -451,20 +457,7 @@ fn rollback_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut
             "    - name: {}\n      when: cutover_undo_here\n      block:",
             value(&format!("Roll back {}", step.id), 8)
         );
-        shell(
-            &Shell {
-                name: &format!("Run the rollback of {}", step.id),
-                command: rollback,
-                changed: true,
-                step: Some(step),
-                retried: false,
-                when: None,
-            },
-            8,
-            out,
-        );
-        out.push_str("      rescue:\n");
-        rollback_failed(step, 8, out);
+        run_rollback(step, rollback, 8, out);
     } else {
         let reason = step.irreversible.as_deref().unwrap_or("it has no rollback");
         irreversible(step, reason, Some("cutover_undo_here"), 4, out);
