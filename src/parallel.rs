@@ -1,5 +1,6 @@
-//! Work over a long list of steps on both cores, with the result and the diagnostics exactly as
-//! one thread would give them.
+//! Work on both cores: [`join`] runs two closures at once (every place that does so goes through
+//! it, so that each falls back to one thread the same way), and [`filter_map_in_halves`] splits a
+//! long list of steps, with the result and the diagnostics exactly as one thread would give them.
 
 use crate::diagnostic::Diagnostic;
 
@@ -21,30 +22,46 @@ pub(crate) fn filter_map_in_halves<T: Sync, R: Send>(
         return run(items, diagnostics);
     }
     let (first, second) = items.split_at(items.len() / 2);
-    let halves = std::thread::scope(|scope| {
-        let beside = std::thread::Builder::new()
-            .name("first-half".to_owned())
-            .spawn_scoped(scope, || {
-                let mut found = Vec::new();
-                let results = run(first, &mut found);
-                (results, found)
-            })
-            .ok()?;
-        let mut found = Vec::new();
-        let results = run(second, &mut found);
-        match beside.join() {
-            Ok(first) => Some((first, (results, found))),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
-    // Without a second thread, one does it all.
-    let Some(((mut results, first_found), (second_results, second_found))) = halves else {
-        return run(items, diagnostics);
-    };
+    let (first, (mut results, found)) = join(
+        || {
+            let mut found = Vec::new();
+            (run(first, &mut found), found)
+        },
+        || {
+            let mut found = Vec::new();
+            (run(second, &mut found), found)
+        },
+    );
+    let (mut first_results, first_found) = first.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     diagnostics.extend(first_found);
-    diagnostics.extend(second_found);
-    results.extend(second_results);
-    results
+    diagnostics.extend(found);
+    first_results.append(&mut results);
+    first_results
+}
+
+/// Runs `beside` on a second thread while `here` runs on this one, and returns both results;
+/// when no thread can be started, `beside` runs here after `here`. A panic of `beside` comes
+/// back as its `Err`, for the caller to judge.
+pub(crate) fn join<A: Send, B>(
+    beside: impl FnOnce() -> A + Send,
+    here: impl FnOnce() -> B,
+) -> (std::thread::Result<A>, B) {
+    let waiting = std::sync::Mutex::new(Some(beside));
+    let take = || waiting.lock().ok().and_then(|mut slot| slot.take());
+    std::thread::scope(|scope| {
+        let started = std::thread::Builder::new().name("beside".to_owned()).spawn_scoped(scope, || {
+            let beside = take().expect("the closure is taken once");
+            beside()
+        });
+        let made_here = here();
+        let made_beside = if let Ok(handle) = started {
+            handle.join()
+        } else {
+            let beside = take().expect("a thread that did not start took nothing");
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(beside))
+        };
+        (made_beside, made_here)
+    })
 }
 
 #[cfg(test)]
@@ -70,5 +87,14 @@ mod tests {
         let messages =
             |list: &[Diagnostic]| list.iter().map(|diagnostic| diagnostic.message.clone()).collect::<Vec<_>>();
         assert_eq!(messages(&found), messages(&alone));
+    }
+
+    #[test]
+    fn join_gives_both_results_and_hands_back_a_panic() {
+        let (beside, here) = join(|| 2 + 2, || "here");
+        assert_eq!((beside.ok(), here), (Some(4), "here"));
+        let (beside, here) = join(|| -> usize { panic!("on purpose") }, || 1);
+        assert!(beside.is_err(), "the panic comes back as an error");
+        assert_eq!(here, 1);
     }
 }

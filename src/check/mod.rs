@@ -142,16 +142,13 @@ pub fn check_then<'m, T: Send>(
         let clean = !diagnostics.iter().any(Diagnostic::is_error);
         (notes, clean.then(|| then(&checked)))
     } else {
-        std::thread::scope(|scope| {
-            let beside = scope.spawn(|| then(&checked));
-            let notes = finish(&context, &mut diagnostics);
-            let clean = !diagnostics.iter().any(Diagnostic::is_error);
-            match beside.join() {
-                Ok(made) => (notes, clean.then_some(made)),
-                Err(panic) if clean => std::panic::resume_unwind(panic),
-                Err(_) => (notes, None),
-            }
-        })
+        let (made, notes) = crate::parallel::join(|| then(&checked), || finish(&context, &mut diagnostics));
+        let clean = !diagnostics.iter().any(Diagnostic::is_error);
+        match made {
+            Ok(made) => (notes, clean.then_some(made)),
+            Err(panic) if clean => std::panic::resume_unwind(panic),
+            Err(_) => (notes, None),
+        }
     };
     let (notes, made) = made;
     let checked = made.is_some().then_some(checked);

@@ -43,15 +43,10 @@ pub(super) fn read_in_two(file: FileId, text: &str) -> Option<Node> {
     // line after it, which must be the same line start as in the whole file.
     let first_text = format!("{}{}-\n", &text[..cut.at], " ".repeat(cut.indent));
     let second_text = format!("{KEY}{}", &text[cut.at..]);
-    let (first, second) = std::thread::scope(|scope| {
-        let first = std::thread::Builder::new()
-            .name("yaml-first-half".to_owned())
-            .spawn_scoped(scope, || read(file, &first_text, 0))
-            .ok()?;
-        let second = read(file, &second_text, cut.at - KEY.len());
-        Some((first.join().ok()?, second))
-    })?;
-    let (first, second) = (first.ok()?, second.ok()?);
+    let (first, second) =
+        crate::parallel::join(|| read(file, &first_text, 0), || read(file, &second_text, cut.at - KEY.len()));
+    // A half that does not read, or a thread that failed, leaves the file to be read whole.
+    let (first, second) = (first.ok()?.ok()?, second.ok()?);
     if first.nodes + second.nodes > MAX_NODES || first.aliases + second.aliases > MAX_ALIASES {
         return None;
     }
