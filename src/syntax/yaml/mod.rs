@@ -19,6 +19,7 @@ use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
+mod fast;
 mod split;
 
 /// A YAML node with the byte span it came from.
@@ -108,7 +109,16 @@ struct Read {
 }
 
 /// Reads `text` whole; every span is moved `shift` bytes on (for a part of a larger file).
+/// Plain block YAML is read by [`fast`], the rest (and every text with an error) by the parser.
 fn read(file: FileId, text: &str, shift: usize) -> Result<Read, Diagnostic> {
+    match fast::read(file, text, shift) {
+        Some(read) => Ok(read),
+        None => read_with_parser(file, text, shift),
+    }
+}
+
+/// Reads `text` with granit-parser: any YAML, and a diagnostic for text that is not.
+fn read_with_parser(file: FileId, text: &str, shift: usize) -> Result<Read, Diagnostic> {
     let mut options = Options::default();
     // The parser's own limits sit above ours, so that ours (with its message) is met first.
     options.flow_nesting_limit = MAX_DEPTH * 2;
