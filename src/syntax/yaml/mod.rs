@@ -20,7 +20,6 @@ use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
 mod fast;
-mod split;
 
 /// A YAML node with the byte span it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,54 +76,29 @@ const MAX_ALIASES: usize = 10_000;
 /// all of them) compare with each earlier key.
 const LINEAR_KEY_LOOKUP: usize = 16;
 
-/// Files at least this large are read in two halves on two threads where they allow it (see
-/// [`split`]); below it a thread costs more than it saves.
-const SPLIT_FROM_BYTES: usize = 128 * 1024;
-
 /// Parses YAML or JSON text.
 ///
 /// # Errors
 /// A CUT001 diagnostic at the place the parser stopped.
 pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
-    parse_with(file, text, SPLIT_FROM_BYTES)
-}
-
-fn parse_with(file: FileId, text: &str, split_from: usize) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic::new(CUT001, Span::new(file, 0, 0), "the file is empty"));
     }
-    if text.len() >= split_from
-        && let Some(root) = split::read_in_two(file, text)
-    {
-        return Ok(root);
-    }
-    read(file, text, 0).map(|read| read.root)
-}
-
-/// A document read, with what it counted against the budgets.
-struct Read {
-    root: Node,
-    nodes: usize,
-    aliases: usize,
-}
-
-/// Reads `text` whole; every span is moved `shift` bytes on (for a part of a larger file).
-/// Plain block YAML is read by [`fast`], the rest (and every text with an error) by the parser.
-fn read(file: FileId, text: &str, shift: usize) -> Result<Read, Diagnostic> {
-    match fast::read(file, text, shift) {
-        Some(read) => Ok(read),
-        None => read_with_parser(file, text, shift),
+    // Plain block YAML is read by `fast`, the rest (and every text with an error) by the parser.
+    match fast::read(file, text) {
+        Some(root) => Ok(root),
+        None => read_with_parser(file, text),
     }
 }
 
 /// Reads `text` with granit-parser: any YAML, and a diagnostic for text that is not.
-fn read_with_parser(file: FileId, text: &str, shift: usize) -> Result<Read, Diagnostic> {
+fn read_with_parser(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     let mut options = Options::default();
     // The parser's own limits sit above ours, so that ours (with its message) is met first.
     options.flow_nesting_limit = MAX_DEPTH * 2;
     options.block_nesting_limit = MAX_DEPTH * 2;
     let mut parser = Parser::new_from_str_with_options(text, options);
-    let mut builder = Builder::new(file, text, shift);
+    let mut builder = Builder::new(file, text);
     while let Some(event) = parser.next_event() {
         match event {
             Ok((event, span)) => {
@@ -135,8 +109,7 @@ fn read_with_parser(file: FileId, text: &str, shift: usize) -> Result<Read, Diag
             Err(error) => return Err(scan_error(file, text, &error)),
         }
     }
-    let (nodes, aliases) = (builder.nodes, builder.aliases);
-    Ok(Read { root: builder.finish(), nodes, aliases })
+    Ok(builder.finish())
 }
 
 /// A collection being read: its children so far.
@@ -169,8 +142,6 @@ struct Anchored {
 struct Builder<'text> {
     file: FileId,
     text: &'text str,
-    /// Added to every offset in `text` to make a span of the file.
-    shift: usize,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
@@ -180,22 +151,12 @@ struct Builder<'text> {
 }
 
 impl<'text> Builder<'text> {
-    fn new(file: FileId, text: &'text str, shift: usize) -> Self {
-        Self {
-            file,
-            text,
-            shift,
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            nodes: 0,
-            aliases: 0,
-            documents: 0,
-            root: None,
-        }
+    fn new(file: FileId, text: &'text str) -> Self {
+        Self { file, text, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, aliases: 0, documents: 0, root: None }
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, start + self.shift, end + self.shift)
+        Span::new(self.file, start, end)
     }
 
     fn error(&self, start: usize, end: usize, message: impl Into<String>) -> Diagnostic {
@@ -356,8 +317,6 @@ impl Builder<'_> {
             NodeKind::Mapping(entries) => entries.last().map(|(_, value)| value.span.end.max(value.span.start)),
             _ => None,
         };
-        // Children's spans are the file's; `collection_end` reads this builder's text.
-        let last_child_end = last_child_end.map(|end| (end as usize).saturating_sub(self.shift) as u32);
         let end = collection_end(self.text, start, frame.flow, last_child_end);
         Ok(Node { kind, span: self.span(start, end) })
     }
