@@ -213,7 +213,7 @@ pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnosti
     if let Some(node) = fields.get("groups") {
         for (name, members) in reader.entries(node, "`groups`") {
             let members: Vec<Spanned<String>> = reader
-                .items(members, &format!("group `{}`", abbreviate(&name.value)))
+                .items(members, format!("group `{}`", abbreviate(&name.value)))
                 .iter()
                 .filter_map(|item| reader.string(item, "a host name"))
                 .collect();

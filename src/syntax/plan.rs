@@ -228,7 +228,7 @@ fn read_arguments(reader: &mut Reader<'_>, node: &Node) -> Vec<Argument> {
                 );
                 return None;
             }
-            let value = reader.string(value, &format!("argument `{}`", name.value))?;
+            let value = reader.string(value, format_args!("argument `{}`", name.value))?;
             Some(Argument { name, value })
         })
         .collect()

@@ -8,6 +8,18 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{Duration, Percent, Spanned, parse_version, parse_version_req};
 use crate::syntax::yaml::{Node, NodeKind};
 
+use std::fmt::Display;
+
+/// A field's name as messages write it, `` `key` ``; formatted only when a message is.
+#[derive(Clone, Copy)]
+pub struct Field<'k>(pub &'k str);
+
+impl Display for Field<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "`{}`", self.0)
+    }
+}
+
 /// Collects diagnostics while reading one file.
 pub struct Reader<'d> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
@@ -108,7 +120,7 @@ impl Reader<'_> {
     }
 
     /// The items of a list; a single value is read as a list of one.
-    pub fn items<'n>(&mut self, node: &'n Node, context: &str) -> &'n [Node] {
+    pub fn items<'n>(&mut self, node: &'n Node, context: impl Display) -> &'n [Node] {
         match &node.kind {
             NodeKind::Sequence(items) => items,
             NodeKind::Null => &[],
@@ -121,7 +133,7 @@ impl Reader<'_> {
     }
 
     /// A single value as text.
-    pub fn string(&mut self, node: &Node, context: &str) -> Option<Spanned<String>> {
+    pub fn string(&mut self, node: &Node, context: impl Display) -> Option<Spanned<String>> {
         if let Some(scalar) = node.as_scalar() {
             Some(Spanned::new(scalar.text.clone(), node.span))
         } else {
@@ -133,7 +145,7 @@ impl Reader<'_> {
     /// A required field's text; a missing field is reported at `fields`' mapping.
     pub fn required_string(&mut self, fields: &Fields<'_>, key: &str, context: &str) -> Option<Spanned<String>> {
         if let Some(node) = fields.get(key) {
-            self.string(node, &format!("`{key}`"))
+            self.string(node, Field(key))
         } else {
             self.report(
                 Diagnostic::new(CUT001, first_line(fields.span), format!("{context} has no `{key}`"))
@@ -145,15 +157,15 @@ impl Reader<'_> {
     }
 
     pub fn optional_string(&mut self, fields: &Fields<'_>, key: &str) -> Option<Spanned<String>> {
-        fields.get(key).and_then(|node| self.string(node, &format!("`{key}`")))
+        fields.get(key).and_then(|node| self.string(node, Field(key)))
     }
 
     /// A list of single values (a single value counts as a list of one).
     pub fn strings(&mut self, fields: &Fields<'_>, key: &str) -> Vec<Spanned<String>> {
         let Some(node) = fields.get(key) else { return Vec::new() };
-        self.items(node, &format!("`{key}`"))
+        self.items(node, Field(key))
             .iter()
-            .filter_map(|item| self.string(item, &format!("an item of `{key}`")))
+            .filter_map(|item| self.string(item, format_args!("an item of {}", Field(key))))
             .collect()
     }
 
@@ -165,7 +177,7 @@ impl Reader<'_> {
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<Spanned<T>> {
         let node = fields.get(key)?;
-        let text = self.string(node, &format!("`{key}`"))?;
+        let text = self.string(node, Field(key))?;
         if let Some(value) = parse(&text.value) {
             Some(Spanned::new(value, text.span))
         } else {
@@ -237,5 +249,37 @@ pub fn abbreviate(text: &str) -> String {
         format!("{cut}…")
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::syntax::yaml;
+
+    /// The messages name the field (and the item, and the argument) without building the
+    /// names for values that are fine.
+    #[test]
+    fn wrong_forms_name_the_field() {
+        let text = "after: [a, {b: 1}]\nid: [x]\nrun: ok\ntimeout: soon\n";
+        let root = yaml::parse(FileId(0), text).expect("reads");
+        let mut diagnostics = Vec::new();
+        let mut reader = Reader { diagnostics: &mut diagnostics };
+        let fields = reader.fields(&root, &["after", "id", "run", "timeout"], "a step").expect("a mapping");
+        let after = reader.strings(&fields, "after");
+        assert_eq!(after.iter().map(|text| text.value.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert_eq!(reader.optional_string(&fields, "id"), None);
+        assert_eq!(reader.required_string(&fields, "run", "a step").map(|text| text.value), Some("ok".to_owned()));
+        assert_eq!(reader.duration(&fields, "timeout"), None);
+        let messages: Vec<&str> = diagnostics.iter().map(|diagnostic| diagnostic.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "expected a single value for an item of `after`, found a mapping",
+                "expected a single value for `id`, found a list",
+                "expected a duration like 90s, 5m or 1h30m, found `soon`",
+            ]
+        );
     }
 }
