@@ -2,7 +2,8 @@
 //! argument and `notify` with where it is, and a small shell-word splitter that finds the
 //! command word of each simple command (past assignments and wrappers such as `sudo`).
 //!
-//! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints).
+//! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints), through
+//! [`Context::command_texts`], which gathers and splits the texts once for both.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -11,7 +12,8 @@ use crate::check::Context;
 use crate::model::{Action, Commands, Spanned, Undo};
 use crate::source::{SourceMap, Span};
 
-/// A text the plan hands to a shell, or a value substituted into one, with where it is.
+/// A text the plan hands to a shell, or a value substituted into one, with where it is and its
+/// shell words.
 ///
 /// CUT036 and CUT037 look at the same texts.
 pub(crate) struct CommandText<'m> {
@@ -20,6 +22,14 @@ pub(crate) struct CommandText<'m> {
     pub place: Place<'m>,
     /// For arguments and parameter defaults: the parameter, whose name may say what the value is.
     pub parameter: Option<&'m str>,
+    /// The text's simple commands, each a list of words ([`shell_commands`]).
+    pub commands: Vec<Vec<Word<'m>>>,
+}
+
+impl<'m> CommandText<'m> {
+    fn new(text: &'m Spanned<String>, place: Place<'m>, parameter: Option<&'m str>) -> Self {
+        Self { text, place, parameter, commands: shell_commands(&text.value) }
+    }
 }
 
 /// Where a command text is. It is written out only when a rule reports on the text: building
@@ -65,7 +75,7 @@ impl std::fmt::Display for Owner<'_> {
 
 /// Every command template of the plan's steps and of the actions the plan and its libraries
 /// define (the prelude is ours and holds none of these), every argument and parameter
-/// default, and `notify`.
+/// default, and `notify`, split into words. Rules read them through [`Context::command_texts`].
 pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m>> {
     let plan = context.inputs.plan;
     let mut texts = Vec::new();
@@ -73,15 +83,12 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
         let owner = Owner::Step(step.id.as_str());
         push_commands(&mut texts, &step.commands, owner);
         for argument in step.call.iter().flat_map(|call| call.arguments.iter()) {
-            texts.push(CommandText {
-                text: &argument.value,
-                place: Place::Argument { name: argument.name.as_str(), owner },
-                parameter: Some(argument.name.as_str()),
-            });
+            let place = Place::Argument { name: argument.name.as_str(), owner };
+            texts.push(CommandText::new(&argument.value, place, Some(argument.name.as_str())));
         }
     }
     if let Some(notify) = &plan.notify {
-        texts.push(CommandText { text: notify, place: Place::Notify, parameter: None });
+        texts.push(CommandText::new(notify, Place::Notify, None));
     }
     let actions: Vec<&Action> =
         plan.actions.iter().chain(context.inputs.libraries.iter().flat_map(|library| library.actions.iter())).collect();
@@ -90,11 +97,8 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
         push_commands(&mut texts, &action.commands, owner);
         for param in &action.params {
             if let Some(default) = &param.default {
-                texts.push(CommandText {
-                    text: default,
-                    place: Place::Default { name: param.name.as_str(), owner },
-                    parameter: Some(param.name.as_str()),
-                });
+                let place = Place::Default { name: param.name.as_str(), owner };
+                texts.push(CommandText::new(default, place, Some(param.name.as_str())));
             }
         }
     }
@@ -109,7 +113,7 @@ fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, o
     let named = [("run", commands.run.as_ref()), ("rollback", rollback), ("verify", commands.verify.as_ref())];
     for (name, text) in named.into_iter().chain([("cleanup", commands.cleanup.as_ref())]) {
         if let Some(text) = text {
-            texts.push(CommandText { text, place: Place::Command { name, owner }, parameter: None });
+            texts.push(CommandText::new(text, Place::Command { name, owner }, None));
         }
     }
 }

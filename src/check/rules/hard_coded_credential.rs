@@ -54,14 +54,14 @@
 use std::ops::Range;
 
 use crate::check::Context;
-use crate::check::commands::{command_index, command_texts, shell_commands, sub_span, unquoted};
+use crate::check::commands::{Word, command_index, sub_span, unquoted};
 use crate::codes::CUT036;
 use crate::diagnostic::Diagnostic;
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
-    for command in command_texts(context) {
+    for command in context.command_texts() {
         let text = &command.text.value;
-        let mut findings = find_secrets(text);
+        let mut findings = find_secrets(text, &command.commands);
         // An argument named like a secret holds one, unless it is a reference.
         if findings.is_empty()
             && let Some(parameter) = command.parameter
@@ -156,13 +156,14 @@ const OPTION_PRIORITY: u8 = 3;
 const KEY_PRIORITY: u8 = 4;
 const BEARER_PRIORITY: u8 = 5;
 
-/// Every secret in a text, in text order, overlapping ones reported once.
-fn find_secrets(text: &str) -> Vec<Finding> {
+/// Every secret in a text, in text order, overlapping ones reported once. `commands` are the
+/// text's shell words.
+fn find_secrets(text: &str, commands: &[Vec<Word>]) -> Vec<Finding> {
     let mut candidates = Vec::new();
     find_shapes(text, &mut candidates);
     find_url_passwords(text, &mut candidates);
     find_headers(text, &mut candidates);
-    find_in_words(text, &mut candidates);
+    find_in_words(text, commands, &mut candidates);
     find_assignments(text, &mut candidates);
     candidates.sort_by_key(|finding| (finding.priority, finding.range.start));
     let mut kept: Vec<Finding> = Vec::new();
@@ -360,11 +361,11 @@ fn find_headers(text: &str, findings: &mut Vec<Finding>) {
 
 /// Secrets found through the command's words: `curl -u user:pass`, `sshpass -p pass`,
 /// `--password pass`, openssl's `pass:…`.
-fn find_in_words(text: &str, findings: &mut Vec<Finding>) {
+fn find_in_words(text: &str, commands: &[Vec<Word>], findings: &mut Vec<Finding>) {
     // These read `--password` alone as "ask me", and the next word is something else.
     const OPTIONAL_PASSWORD: &[&str] = &["mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump"];
-    for words in shell_commands(text) {
-        let command = command_index(&words).map(|index| words[index].basename().to_owned());
+    for words in commands {
+        let command = command_index(words).map(|index| words[index].basename().to_owned());
         let mut push = |kind: Kind, range: Range<usize>| {
             if !is_reference(&text[range.clone()]) {
                 findings.push(Finding { kind, range, priority: OPTION_PRIORITY });
@@ -459,11 +460,12 @@ fn find_assignments(text: &str, findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::{Kind, find_secrets};
+    use crate::check::commands::shell_commands;
     use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
 
     /// The kind and the text of every secret found.
     fn secrets(text: &str) -> Vec<(Kind, &str)> {
-        find_secrets(text).into_iter().map(|finding| (finding.kind, &text[finding.range])).collect()
+        find_secrets(text, &shell_commands(text)).into_iter().map(|finding| (finding.kind, &text[finding.range])).collect()
     }
 
     #[test]
