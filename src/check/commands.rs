@@ -2,7 +2,8 @@
 //! argument and `notify` with where it is, and a small shell-word splitter that finds the
 //! command word of each simple command (past assignments and wrappers such as `sudo`).
 //!
-//! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints).
+//! Read by CUT036 (hard-coded credentials) and CUT037 (external endpoints), through
+//! [`Context::command_texts`], which gathers and splits the texts once for both.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -11,7 +12,8 @@ use crate::check::Context;
 use crate::model::{Action, Commands, Spanned, Undo};
 use crate::source::{SourceMap, Span};
 
-/// A text the plan hands to a shell, or a value substituted into one, with where it is.
+/// A text the plan hands to a shell, or a value substituted into one, with where it is and its
+/// shell words.
 ///
 /// CUT036 and CUT037 look at the same texts.
 pub(crate) struct CommandText<'m> {
@@ -20,6 +22,14 @@ pub(crate) struct CommandText<'m> {
     pub place: Place<'m>,
     /// For arguments and parameter defaults: the parameter, whose name may say what the value is.
     pub parameter: Option<&'m str>,
+    /// The text's simple commands, each a list of words ([`shell_commands`]).
+    pub commands: Vec<Vec<Word<'m>>>,
+}
+
+impl<'m> CommandText<'m> {
+    fn new(text: &'m Spanned<String>, place: Place<'m>, parameter: Option<&'m str>) -> Self {
+        Self { text, place, parameter, commands: shell_commands(&text.value) }
+    }
 }
 
 /// Where a command text is. It is written out only when a rule reports on the text: building
@@ -65,7 +75,7 @@ impl std::fmt::Display for Owner<'_> {
 
 /// Every command template of the plan's steps and of the actions the plan and its libraries
 /// define (the prelude is ours and holds none of these), every argument and parameter
-/// default, and `notify`.
+/// default, and `notify`, split into words. Rules read them through [`Context::command_texts`].
 pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m>> {
     let plan = context.inputs.plan;
     let mut texts = Vec::new();
@@ -73,15 +83,12 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
         let owner = Owner::Step(step.id.as_str());
         push_commands(&mut texts, &step.commands, owner);
         for argument in step.call.iter().flat_map(|call| call.arguments.iter()) {
-            texts.push(CommandText {
-                text: &argument.value,
-                place: Place::Argument { name: argument.name.as_str(), owner },
-                parameter: Some(argument.name.as_str()),
-            });
+            let place = Place::Argument { name: argument.name.as_str(), owner };
+            texts.push(CommandText::new(&argument.value, place, Some(argument.name.as_str())));
         }
     }
     if let Some(notify) = &plan.notify {
-        texts.push(CommandText { text: notify, place: Place::Notify, parameter: None });
+        texts.push(CommandText::new(notify, Place::Notify, None));
     }
     let actions: Vec<&Action> =
         plan.actions.iter().chain(context.inputs.libraries.iter().flat_map(|library| library.actions.iter())).collect();
@@ -90,11 +97,8 @@ pub(crate) fn command_texts<'m>(context: &Context<'_, 'm>) -> Vec<CommandText<'m
         push_commands(&mut texts, &action.commands, owner);
         for param in &action.params {
             if let Some(default) = &param.default {
-                texts.push(CommandText {
-                    text: default,
-                    place: Place::Default { name: param.name.as_str(), owner },
-                    parameter: Some(param.name.as_str()),
-                });
+                let place = Place::Default { name: param.name.as_str(), owner };
+                texts.push(CommandText::new(default, place, Some(param.name.as_str())));
             }
         }
     }
@@ -109,7 +113,7 @@ fn push_commands<'m>(texts: &mut Vec<CommandText<'m>>, commands: &'m Commands, o
     let named = [("run", commands.run.as_ref()), ("rollback", rollback), ("verify", commands.verify.as_ref())];
     for (name, text) in named.into_iter().chain([("cleanup", commands.cleanup.as_ref())]) {
         if let Some(text) = text {
-            texts.push(CommandText { text, place: Place::Command { name, owner }, parameter: None });
+            texts.push(CommandText::new(text, Place::Command { name, owner }, None));
         }
     }
 }
@@ -190,53 +194,68 @@ impl Pending {
 /// Splits shell text into simple commands (at `;`, `|`, `&`, newlines, parentheses and
 /// backticks outside quotes), each a list of words. Enough to find a command's arguments; not
 /// a shell parser.
+///
+/// Every character it acts on is ASCII, so it reads bytes, and takes a run of bytes that only
+/// extend the word (plain bytes outside quotes, anything but the closing quote or an escape
+/// inside them) in one step: it runs on every command text twice, and nearly all of them are
+/// plain words.
 pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word<'_>>> {
+    let bytes = text.as_bytes();
     let mut commands = Vec::new();
     let mut words: Vec<Word> = Vec::new();
     let mut current: Option<Pending> = None;
-    let mut quote: Option<char> = None;
+    let mut quote: Option<u8> = None;
     let mut escaped = false;
     let start = |offset: usize| Pending { start: offset, owned: None };
-    for (offset, character) in text.char_indices() {
-        if escaped {
-            escaped = false;
-            current.get_or_insert_with(|| start(offset)).own(text, offset).push(character);
+    let mut offset = 0;
+    while let Some(&byte) = bytes.get(offset) {
+        let extends_the_word = |byte: u8| match quote {
+            None => is_plain(byte),
+            Some(open) => byte != open && !(open == b'"' && byte == b'\\'),
+        };
+        if !escaped && extends_the_word(byte) {
+            let run = bytes[offset..].iter().position(|byte| !extends_the_word(*byte)).unwrap_or(bytes.len() - offset);
+            let end = offset + run;
+            if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
+                owned.push_str(&text[offset..end]);
+            }
+            offset = end;
             continue;
         }
-        match (quote, character) {
-            (Some(open), _) if character == open => {
+        // A character: the bytes of one, when it is not ASCII.
+        let end = offset + if byte.is_ascii() { 1 } else { byte.leading_ones() as usize };
+        if escaped {
+            escaped = false;
+            current.get_or_insert_with(|| start(offset)).own(text, offset).push_str(&text[offset..end]);
+        } else if quote.is_some() {
+            // The closing quote or, inside double quotes, a backslash.
+            if byte == b'\\' {
+                escaped = true;
+                current.get_or_insert_with(|| start(offset)).own(text, offset);
+            } else {
                 quote = None;
                 if let Some(pending) = &mut current {
                     pending.own(text, offset);
                 }
             }
-            (Some('"') | None, '\\') => {
-                escaped = true;
-                current.get_or_insert_with(|| start(offset)).own(text, offset);
+        } else if byte == b'\\' {
+            escaped = true;
+            current.get_or_insert_with(|| start(offset)).own(text, offset);
+        } else if matches!(byte, b'\'' | b'"') {
+            quote = Some(byte);
+            current.get_or_insert_with(|| start(offset)).own(text, offset);
+        } else if byte.is_ascii() || text[offset..end].chars().all(char::is_whitespace) {
+            // Whitespace or an operator.
+            if let Some(pending) = current.take() {
+                words.push(pending.finish(text, offset));
             }
-            (Some(_), _) => {
-                if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
-                    owned.push(character);
-                }
+            if !matches!(byte, b' ' | b'\t') && !words.is_empty() {
+                commands.push(std::mem::take(&mut words));
             }
-            (None, '\'' | '"') => {
-                quote = Some(character);
-                current.get_or_insert_with(|| start(offset)).own(text, offset);
-            }
-            (None, _) if character.is_whitespace() || ";|&()`".contains(character) => {
-                if let Some(pending) = current.take() {
-                    words.push(pending.finish(text, offset));
-                }
-                if !matches!(character, ' ' | '\t') && !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
-            }
-            (None, _) => {
-                if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
-                    owned.push(character);
-                }
-            }
+        } else if let Some(owned) = current.get_or_insert_with(|| start(offset)).owned.as_mut() {
+            owned.push_str(&text[offset..end]);
         }
+        offset = end;
     }
     if let Some(pending) = current.take() {
         words.push(pending.finish(text, text.len()));
@@ -245,6 +264,17 @@ pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word<'_>>> {
         commands.push(words);
     }
     commands
+}
+
+/// Whether a byte outside quotes only extends the word it is in: ASCII, and not whitespace
+/// (`char::is_whitespace`: space, tab, newline, vertical tab, form feed, return), an operator,
+/// a quote or a backslash. Other characters are looked at whole.
+fn is_plain(byte: u8) -> bool {
+    byte.is_ascii()
+        && !matches!(
+            byte,
+            b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b';' | b'|' | b'&' | b'(' | b')' | b'`' | b'\'' | b'"' | b'\\'
+        )
 }
 
 /// The index of the word that names the command, past variable assignments and wrappers such
@@ -318,5 +348,76 @@ mod tests {
         assert!(commands[1].iter().all(|(_, _, borrowed)| *borrowed), "plain words are borrowed");
         let index = command_index(&shell_commands(text)[0]);
         assert_eq!(index, Some(4), "past the assignment and `sudo -u pg`");
+    }
+
+    #[test]
+    fn unicode_whitespace_splits_and_other_characters_stay_whole() {
+        let text = "echo\u{a0}é'ü x'\\ñ \"a\\é\"\u{3000}b\u{2028}c";
+        let texts: Vec<Vec<String>> =
+            words(text).into_iter().map(|command| command.into_iter().map(|(text, _, _)| text).collect()).collect();
+        // Whitespace other than a space or a tab ends the command too, as a newline does.
+        assert_eq!(texts, [vec!["echo"], vec!["éü xñ", "aé"], vec!["b"], vec!["c"]]);
+    }
+
+    /// The splitter as it was first written, one `char` at a time, with the rules spelled out as
+    /// a `match`: the byte-wise one must split every text the same way.
+    fn one_character_at_a_time(text: &str) -> Vec<Vec<(Range<usize>, String)>> {
+        let mut commands = Vec::new();
+        let mut words = Vec::new();
+        let mut current: Option<(usize, String)> = None;
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for (offset, character) in text.char_indices() {
+            if escaped {
+                escaped = false;
+                current.get_or_insert_with(|| (offset, String::new())).1.push(character);
+                continue;
+            }
+            match (quote, character) {
+                (Some(open), _) if character == open => quote = None,
+                (Some('"') | None, '\\') => {
+                    escaped = true;
+                    current.get_or_insert_with(|| (offset, String::new()));
+                }
+                (Some(_), _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+                (None, '\'' | '"') => {
+                    quote = Some(character);
+                    current.get_or_insert_with(|| (offset, String::new()));
+                }
+                (None, _) if character.is_whitespace() || ";|&()`".contains(character) => {
+                    if let Some((start, word)) = current.take() {
+                        words.push((start..offset, word));
+                    }
+                    if !matches!(character, ' ' | '\t') && !words.is_empty() {
+                        commands.push(std::mem::take(&mut words));
+                    }
+                }
+                (None, _) => current.get_or_insert_with(|| (offset, String::new())).1.push(character),
+            }
+        }
+        if let Some((start, word)) = current.take() {
+            words.push((start..text.len(), word));
+        }
+        if !words.is_empty() {
+            commands.push(words);
+        }
+        commands
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Texts made of the characters the splitter acts on, plain ones, and characters of two
+        /// to four bytes, whitespace among them.
+        #[test]
+        fn bytes_split_as_characters_do(
+            text in proptest::string::string_regex("[a-z0-9=/ \t\n\r;|&()`'\"\\\\$é€𝄞\u{a0}\u{85}\u{2028}\u{3000}\u{b}\u{c}\u{1c}]{0,40}").unwrap()
+        ) {
+            let split: Vec<Vec<(Range<usize>, String)>> = shell_commands(&text)
+                .into_iter()
+                .map(|command| command.into_iter().map(|word| (word.range, word.text.into_owned())).collect())
+                .collect();
+            proptest::prop_assert_eq!(split, one_character_at_a_time(&text), "{:?}", text);
+        }
     }
 }

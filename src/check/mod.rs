@@ -10,6 +10,8 @@ pub mod rules;
 mod suppress;
 pub mod template;
 
+use std::sync::OnceLock;
+
 use crate::diagnostic::{Diagnostic, Note};
 use crate::graph::StepGraph;
 use crate::graph::flow::{self, Flow, Verdict};
@@ -41,9 +43,17 @@ pub struct Context<'c, 'm> {
     pub order: Option<&'c [usize]>,
     /// `None` without an order, a manifest or an inventory.
     pub flow: Option<&'c Flow>,
+    /// Filled by [`Context::command_texts`] on first use.
+    command_texts: OnceLock<Vec<commands::CommandText<'m>>>,
 }
 
-impl Context<'_, '_> {
+impl<'m> Context<'_, 'm> {
+    /// Every text the plan hands to a shell, with its shell words ([`commands::command_texts`]).
+    /// Gathered and split on first use and kept: CUT036 and CUT037 read the same texts.
+    pub(crate) fn command_texts(&self) -> &[commands::CommandText<'m>] {
+        self.command_texts.get_or_init(|| commands::command_texts(self))
+    }
+
     /// Whether step `before` finishes before step `after` starts in every order the graph
     /// allows: `before` is an ancestor of `after`, or a preflight step and `after` a main step.
     #[must_use]
@@ -123,6 +133,7 @@ pub fn check_then<'m, T: Send>(
                 graph: &graph,
                 order: order.as_deref(),
                 flow: flow.as_ref(),
+                command_texts: OnceLock::new(),
             };
             let notes = finish(&context, &mut diagnostics);
             return (Outcome { diagnostics, notes, checked: None }, None);
@@ -136,6 +147,7 @@ pub fn check_then<'m, T: Send>(
         graph: &checked.graph,
         order: Some(&checked.order),
         flow: Some(&checked.flow),
+        command_texts: OnceLock::new(),
     };
     let made = if checked.resolved.steps.len() < PARALLEL_FROM_STEPS {
         let notes = finish(&context, &mut diagnostics);

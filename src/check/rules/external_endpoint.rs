@@ -48,7 +48,7 @@
 use std::ops::Range;
 
 use crate::check::Context;
-use crate::check::commands::{Word, command_index, command_texts, shell_commands, sub_span, unquoted};
+use crate::check::commands::{Word, command_index, sub_span, unquoted};
 use crate::codes::CUT037;
 use crate::diagnostic::Diagnostic;
 
@@ -60,9 +60,9 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         .map(|inventory| inventory.hosts.keys().map(|host| host.to_ascii_lowercase()).collect())
         .unwrap_or_default();
     let allowed = &context.inputs.settings.endpoints_allowed;
-    for command in command_texts(context) {
+    for command in context.command_texts() {
         let mut reported: Vec<String> = Vec::new();
-        for endpoint in endpoints(&command.text.value) {
+        for endpoint in endpoints(&command.text.value, &command.commands) {
             if is_local(&endpoint.host)
                 || inventory_hosts.contains(&endpoint.host)
                 || is_allowed(&endpoint, allowed)
@@ -96,11 +96,11 @@ struct Endpoint {
 }
 
 /// Every endpoint a text reaches, in text order: hosts of URLs, then of `ssh`, `scp`, `rsync`
-/// and `curl` arguments written without a scheme.
-fn endpoints(text: &str) -> Vec<Endpoint> {
+/// and `curl` arguments written without a scheme. `commands` are the text's shell words.
+fn endpoints(text: &str, commands: &[Vec<Word>]) -> Vec<Endpoint> {
     let mut found = urls(text);
-    for words in shell_commands(text) {
-        let Some(index) = command_index(&words) else { continue };
+    for words in commands {
+        let Some(index) = command_index(words) else { continue };
         let arguments = &words[index + 1..];
         match words[index].basename() {
             "ssh" => ssh_hosts(text, arguments, &mut found),
@@ -393,13 +393,14 @@ mod tests {
     use std::path::PathBuf;
 
     use super::endpoints;
+    use crate::check::commands::shell_commands;
     use crate::config::Settings;
     use crate::diagnostic::Diagnostic;
     use crate::source::SourceMap;
     use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, LIBRARY, codes_of};
 
     fn hosts(text: &str) -> Vec<String> {
-        endpoints(text).into_iter().map(|endpoint| endpoint.host).collect()
+        endpoints(text, &shell_commands(text)).into_iter().map(|endpoint| endpoint.host).collect()
     }
 
     /// Compiles `body` with `cutover.toml` settings allowing `allowed`.

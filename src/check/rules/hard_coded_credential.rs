@@ -54,14 +54,14 @@
 use std::ops::Range;
 
 use crate::check::Context;
-use crate::check::commands::{command_index, command_texts, shell_commands, sub_span, unquoted};
+use crate::check::commands::{Word, command_index, sub_span, unquoted};
 use crate::codes::CUT036;
 use crate::diagnostic::Diagnostic;
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
-    for command in command_texts(context) {
+    for command in context.command_texts() {
         let text = &command.text.value;
-        let mut findings = find_secrets(text);
+        let mut findings = find_secrets(text, &command.commands);
         // An argument named like a secret holds one, unless it is a reference.
         if findings.is_empty()
             && let Some(parameter) = command.parameter
@@ -156,13 +156,14 @@ const OPTION_PRIORITY: u8 = 3;
 const KEY_PRIORITY: u8 = 4;
 const BEARER_PRIORITY: u8 = 5;
 
-/// Every secret in a text, in text order, overlapping ones reported once.
-fn find_secrets(text: &str) -> Vec<Finding> {
+/// Every secret in a text, in text order, overlapping ones reported once. `commands` are the
+/// text's shell words.
+fn find_secrets(text: &str, commands: &[Vec<Word>]) -> Vec<Finding> {
     let mut candidates = Vec::new();
     find_shapes(text, &mut candidates);
     find_url_passwords(text, &mut candidates);
     find_headers(text, &mut candidates);
-    find_in_words(text, &mut candidates);
+    find_in_words(text, commands, &mut candidates);
     find_assignments(text, &mut candidates);
     candidates.sort_by_key(|finding| (finding.priority, finding.range.start));
     let mut kept: Vec<Finding> = Vec::new();
@@ -189,10 +190,19 @@ fn is_reference(value: &str) -> bool {
 }
 
 /// The kind of secret a variable, option or parameter of this name holds, if it names one.
+/// Letters are compared without case, and `-` and `.` count as `_` (`DB-Password`,
+/// `client.secret`); it runs for every argument and every `name=` of the plan, so it compares
+/// in place rather than building the normalised name.
 fn key_kind(key: &str) -> Option<Kind> {
-    let key = key.trim_start_matches('-').to_ascii_lowercase().replace(['-', '.'], "_");
-    let ends_with_word = |word: &str| key.strip_suffix(word).is_some_and(|rest| rest.is_empty() || rest.ends_with('_'));
-    if key.ends_with("password") || key.ends_with("passwd") || key.ends_with("_pwd") {
+    let key = key.trim_start_matches('-').as_bytes();
+    let normal = |byte: u8| if matches!(byte, b'-' | b'.') { b'_' } else { byte.to_ascii_lowercase() };
+    let ends_with = |word: &str| {
+        key.len() >= word.len() && key[key.len() - word.len()..].iter().zip(word.bytes()).all(|(&a, b)| normal(a) == b)
+    };
+    let ends_with_word = |word: &str| {
+        ends_with(word) && (key.len() == word.len() || normal(key[key.len() - word.len() - 1]) == b'_')
+    };
+    if ends_with("password") || ends_with("passwd") || ends_with("_pwd") {
         Some(Kind::Password)
     } else if ends_with_word("secret") || ends_with_word("secret_key") || ends_with_word("secret_access_key") {
         Some(Kind::Secret)
@@ -239,6 +249,55 @@ fn value_at(text: &str, start: usize) -> Range<usize> {
     start..end
 }
 
+/// A secret known by its prefix: the bytes that may follow the prefix, and how many of them
+/// make one.
+struct Prefixed {
+    prefix: &'static str,
+    kind: Kind,
+    allowed: fn(u8) -> bool,
+    lengths: Range<usize>,
+}
+
+const PREFIXED: &[Prefixed] = &[
+    Prefixed { prefix: "AKIA", kind: Kind::AwsAccessKey, allowed: is_upper_or_digit, lengths: 16..17 },
+    Prefixed { prefix: "ASIA", kind: Kind::AwsAccessKey, allowed: is_upper_or_digit, lengths: 16..17 },
+    Prefixed { prefix: "ghp_", kind: Kind::GitHubToken, allowed: is_alphanumeric, lengths: 30..256 },
+    Prefixed { prefix: "gho_", kind: Kind::GitHubToken, allowed: is_alphanumeric, lengths: 30..256 },
+    Prefixed { prefix: "ghu_", kind: Kind::GitHubToken, allowed: is_alphanumeric, lengths: 30..256 },
+    Prefixed { prefix: "ghs_", kind: Kind::GitHubToken, allowed: is_alphanumeric, lengths: 30..256 },
+    Prefixed { prefix: "ghr_", kind: Kind::GitHubToken, allowed: is_alphanumeric, lengths: 30..256 },
+    Prefixed { prefix: "github_pat_", kind: Kind::GitHubToken, allowed: is_token_byte, lengths: 22..256 },
+    Prefixed { prefix: "glpat-", kind: Kind::GitLabToken, allowed: is_dashed, lengths: 20..256 },
+    Prefixed { prefix: "xoxb-", kind: Kind::SlackToken, allowed: is_dashed, lengths: 10..256 },
+    Prefixed { prefix: "xoxp-", kind: Kind::SlackToken, allowed: is_dashed, lengths: 10..256 },
+    Prefixed { prefix: "xoxa-", kind: Kind::SlackToken, allowed: is_dashed, lengths: 10..256 },
+    Prefixed { prefix: "xoxr-", kind: Kind::SlackToken, allowed: is_dashed, lengths: 10..256 },
+    Prefixed { prefix: "xoxs-", kind: Kind::SlackToken, allowed: is_dashed, lengths: 10..256 },
+];
+
+/// For each byte, whether a prefix of [`PREFIXED`] starts with it.
+const STARTS_A_PREFIX: [bool; 256] = {
+    let mut starts = [false; 256];
+    let mut index = 0;
+    while index < PREFIXED.len() {
+        starts[PREFIXED[index].prefix.as_bytes()[0] as usize] = true;
+        index += 1;
+    }
+    starts
+};
+
+fn is_upper_or_digit(byte: u8) -> bool {
+    byte.is_ascii_uppercase() || byte.is_ascii_digit()
+}
+
+fn is_alphanumeric(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+}
+
+fn is_dashed(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-')
+}
+
 /// Secrets recognised by their shape alone: cloud keys, private keys, vendor tokens.
 fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
@@ -246,28 +305,24 @@ fn find_shapes(text: &str, findings: &mut Vec<Finding>) {
     let run = |start: usize, allowed: fn(u8) -> bool| {
         start + bytes[start..].iter().take_while(|byte| allowed(**byte)).count()
     };
-    let mut shape = |prefix: &str, kind: Kind, allowed: fn(u8) -> bool, lengths: Range<usize>| {
-        for start in occurrences(text, prefix) {
-            let end = run(start + prefix.len(), allowed);
+    // One pass over the text for all the prefixes, which start with only three different
+    // bytes, rather than a search for each. As with `occurrences`, the matches of one prefix
+    // do not overlap.
+    let mut next_allowed = [0; PREFIXED.len()];
+    for (start, &byte) in bytes.iter().enumerate() {
+        if !STARTS_A_PREFIX[usize::from(byte)] {
+            continue;
+        }
+        for (index, Prefixed { prefix, kind, allowed, lengths }) in PREFIXED.iter().enumerate() {
+            if start < next_allowed[index] || !bytes[start..].starts_with(prefix.as_bytes()) {
+                continue;
+            }
+            next_allowed[index] = start + prefix.len();
+            let end = run(start + prefix.len(), *allowed);
             if at_boundary(start) && lengths.contains(&(end - start - prefix.len())) {
-                findings.push(Finding { kind, range: start..end, priority: SHAPE_PRIORITY });
+                findings.push(Finding { kind: *kind, range: start..end, priority: SHAPE_PRIORITY });
             }
         }
-    };
-    let upper_or_digit: fn(u8) -> bool = |byte| byte.is_ascii_uppercase() || byte.is_ascii_digit();
-    let alphanumeric: fn(u8) -> bool = |byte| byte.is_ascii_alphanumeric();
-    let word: fn(u8) -> bool = is_token_byte;
-    let dashed: fn(u8) -> bool = |byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-');
-    for prefix in ["AKIA", "ASIA"] {
-        shape(prefix, Kind::AwsAccessKey, upper_or_digit, 16..17);
-    }
-    for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
-        shape(prefix, Kind::GitHubToken, alphanumeric, 30..256);
-    }
-    shape("github_pat_", Kind::GitHubToken, word, 22..256);
-    shape("glpat-", Kind::GitLabToken, dashed, 20..256);
-    for prefix in ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"] {
-        shape(prefix, Kind::SlackToken, dashed, 10..256);
     }
     // The path of a Slack webhook URL is its secret.
     for start in occurrences(text, "hooks.slack.com/services/") {
@@ -360,11 +415,11 @@ fn find_headers(text: &str, findings: &mut Vec<Finding>) {
 
 /// Secrets found through the command's words: `curl -u user:pass`, `sshpass -p pass`,
 /// `--password pass`, openssl's `pass:…`.
-fn find_in_words(text: &str, findings: &mut Vec<Finding>) {
+fn find_in_words(text: &str, commands: &[Vec<Word>], findings: &mut Vec<Finding>) {
     // These read `--password` alone as "ask me", and the next word is something else.
     const OPTIONAL_PASSWORD: &[&str] = &["mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump"];
-    for words in shell_commands(text) {
-        let command = command_index(&words).map(|index| words[index].basename().to_owned());
+    for words in commands {
+        let command = command_index(words).map(|index| words[index].basename());
         let mut push = |kind: Kind, range: Range<usize>| {
             if !is_reference(&text[range.clone()]) {
                 findings.push(Finding { kind, range, priority: OPTION_PRIORITY });
@@ -373,7 +428,7 @@ fn find_in_words(text: &str, findings: &mut Vec<Finding>) {
         for (index, word) in words.iter().enumerate() {
             let next = words.get(index + 1);
             let flag: &str = &word.text;
-            match command.as_deref() {
+            match command {
                 Some("curl") if matches!(flag, "-u" | "--user" | "-U" | "--proxy-user") => {
                     if let Some(value) = next {
                         push_user_password(text, value.inner(text), &mut push);
@@ -458,12 +513,13 @@ fn find_assignments(text: &str, findings: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Kind, find_secrets};
+    use super::{Kind, find_secrets, key_kind};
+    use crate::check::commands::shell_commands;
     use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
 
     /// The kind and the text of every secret found.
     fn secrets(text: &str) -> Vec<(Kind, &str)> {
-        find_secrets(text).into_iter().map(|finding| (finding.kind, &text[finding.range])).collect()
+        find_secrets(text, &shell_commands(text)).into_iter().map(|finding| (finding.kind, &text[finding.range])).collect()
     }
 
     #[test]
@@ -475,6 +531,20 @@ mod tests {
         assert_eq!(secrets("echo 'passwd = letmein' >> /etc/x.conf"), [(Kind::Password, "letmein")]);
         assert_eq!(secrets("sshpass -p hunter2 ssh db-1 true"), [(Kind::Password, "hunter2")]);
         assert_eq!(secrets("openssl pkcs12 -passin pass:hunter2 -in k.p12"), [(Kind::Password, "hunter2")]);
+    }
+
+    #[test]
+    fn names_of_secrets_without_case_and_with_any_separator() {
+        assert_eq!(key_kind("--DB-Password"), Some(Kind::Password));
+        assert_eq!(key_kind("client.secret"), Some(Kind::Secret));
+        assert_eq!(key_kind("AWS_SECRET_ACCESS_KEY"), Some(Kind::Secret));
+        assert_eq!(key_kind("x-api-key"), Some(Kind::ApiKey));
+        assert_eq!(key_kind("My.Token"), Some(Kind::Token));
+        assert_eq!(key_kind("é_token"), Some(Kind::Token));
+        // A word is one only after a separator: `mytoken` and `secretary` name no secret.
+        for key in ["mypwd_x", "mytoken", "secretary", "tokens", "apikeys", "é_tokén"] {
+            assert_eq!(key_kind(key), None, "{key}");
+        }
     }
 
     #[test]
