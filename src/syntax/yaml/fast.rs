@@ -27,7 +27,7 @@ pub(super) fn read(file: FileId, text: &str) -> Option<Node> {
     if !plain_characters(text) || has_document_markers(text) {
         return None;
     }
-    let mut reader = Reader { text, bytes: text.as_bytes(), file, nodes: 0 };
+    let mut reader = Reader { text, bytes: text.as_bytes(), file, nodes: 0, entries: Vec::new(), items: Vec::new() };
     let first = reader.content_line(0)?;
     let (root, after) = reader.block_node(first, 0)?;
     if after.is_some() {
@@ -44,8 +44,9 @@ fn plain_characters(text: &str) -> bool {
     if !text.ends_with('\n') {
         return false;
     }
-    let suspicious = |byte: &u8| (*byte < 0x20 && *byte != b'\n') || *byte >= 0x7f;
-    if !bytes.iter().any(suspicious) {
+    // Whole chunks at a time, so that the test compiles to vector instructions.
+    let suspicious = |byte: u8| (byte < 0x20 && byte != b'\n') || byte >= 0x7f;
+    if !bytes.chunks(64).any(|chunk| chunk.iter().fold(false, |found, byte| found | suspicious(*byte))) {
         return true;
     }
     !bytes.iter().any(|byte| *byte < 0x20 && *byte != b'\n')
@@ -83,6 +84,10 @@ struct Reader<'text> {
     bytes: &'text [u8],
     file: FileId,
     nodes: usize,
+    /// The entries and items of the collections being read, innermost last: each collection
+    /// takes its own off the top when it closes, in a vector of exactly their number.
+    entries: Vec<(Node, Node)>,
+    items: Vec<Node>,
 }
 
 /// A node read, and the next line with content after it (`None` at the end of the text).
@@ -154,23 +159,24 @@ impl Reader<'_> {
     fn block_mapping(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Read1> {
         self.count()?;
         let start = at;
-        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let mark = self.entries.len();
         let mut seen = None;
         loop {
             let colon = self.key_end(at)?;
             let key = self.plain(at, colon)?;
             if let Some(scalar) = key.as_scalar()
-                && (scalar.text == "<<" || earlier_key(&entries, &mut seen, &scalar.text).is_some())
+                && (scalar.text == "<<" || earlier_key(&self.entries[mark..], &mut seen, &scalar.text).is_some())
             {
                 return None;
             }
             let (value, next) = self.value(indent, colon + 1, depth, Holder::Mapping)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
             match next {
                 Some(line) if line.indent == indent && !self.is_item(line.start) => at = line.start,
                 Some(line) if line.indent >= indent => return None,
                 next => {
-                    let span = self.close(start, entries.last().map(|(_, value)| value));
+                    let span = self.close(start, self.entries.last().map(|(_, value)| value));
+                    let entries = self.entries.drain(mark..).collect();
                     return Some((Node { kind: NodeKind::Mapping(entries), span }, next));
                 }
             }
@@ -181,16 +187,17 @@ impl Reader<'_> {
     fn block_sequence(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Read1> {
         self.count()?;
         let start = at;
-        let mut items = Vec::new();
+        let mark = self.items.len();
         loop {
             let line_start = at - indent;
             let (item, next) = self.value(indent, at + 1, depth, Holder::Item { line_start })?;
-            items.push(item);
+            self.items.push(item);
             match next {
                 Some(line) if line.indent == indent && self.is_item(line.start) => at = line.start,
                 Some(line) if line.indent > indent => return None,
                 next => {
-                    let span = self.close(start, items.last());
+                    let span = self.close(start, self.items.last());
+                    let items = self.items.drain(mark..).collect();
                     return Some((Node { kind: NodeKind::Sequence(items), span }, next));
                 }
             }
@@ -353,8 +360,7 @@ impl Reader<'_> {
         self.count()?;
         let mapping = self.bytes[at] == b'{';
         let close = if mapping { b'}' } else { b']' };
-        let mut items = Vec::new();
-        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let (entries_mark, items_mark) = (self.entries.len(), self.items.len());
         let mut seen = None;
         let mut position = self.after_spaces(at + 1);
         if self.bytes[position] != close {
@@ -366,16 +372,16 @@ impl Reader<'_> {
                         || self.bytes[colon + 1] != b' '
                         || scalar.text == "<<"
                         || colon - position > MAX_KEY_BYTES
-                        || earlier_key(&entries, &mut seen, &scalar.text).is_some()
+                        || earlier_key(&self.entries[entries_mark..], &mut seen, &scalar.text).is_some()
                     {
                         return None;
                     }
                     let (value, end) = self.flow_item(self.after_spaces(colon + 1), depth)?;
-                    entries.push((key, value));
+                    self.entries.push((key, value));
                     position = self.after_spaces(end);
                 } else {
                     let (item, end) = self.flow_item(position, depth)?;
-                    items.push(item);
+                    self.items.push(item);
                     position = self.after_spaces(end);
                 }
                 match self.bytes[position] {
@@ -391,7 +397,11 @@ impl Reader<'_> {
             }
         }
         let end = position + 1;
-        let kind = if mapping { NodeKind::Mapping(entries) } else { NodeKind::Sequence(items) };
+        let kind = if mapping {
+            NodeKind::Mapping(self.entries.drain(entries_mark..).collect())
+        } else {
+            NodeKind::Sequence(self.items.drain(items_mark..).collect())
+        };
         Some((Node { kind, span: self.span(at, end) }, end))
     }
 
