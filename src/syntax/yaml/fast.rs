@@ -58,7 +58,9 @@ fn plain_characters(text: &str) -> bool {
 
 /// Directives, `---` and `...` belong to the general reader.
 fn has_document_markers(text: &str) -> bool {
-    text.starts_with(['%', '-', '.']) && (text.starts_with('%') || text.starts_with("---") || text.starts_with("..."))
+    text.starts_with('%')
+        || text.starts_with("---")
+        || text.starts_with("...")
         || text.contains("\n%")
         || text.contains("\n---")
         || text.contains("\n...")
@@ -91,7 +93,7 @@ struct Reader<'text> {
 }
 
 /// A node read, and the next line with content after it (`None` at the end of the text).
-type Read1 = (Node, Option<Line>);
+type Parsed = (Node, Option<Line>);
 
 impl Reader<'_> {
     fn span(&self, start: usize, end: usize) -> Span {
@@ -142,7 +144,7 @@ impl Reader<'_> {
         }
     }
 
-    fn block_node(&mut self, line: Line, depth: usize) -> Option<Read1> {
+    fn block_node(&mut self, line: Line, depth: usize) -> Option<Parsed> {
         if depth >= MAX_DEPTH {
             return None;
         }
@@ -156,7 +158,7 @@ impl Reader<'_> {
     }
 
     /// A block mapping whose first key starts at `at`, its keys at column `indent`.
-    fn block_mapping(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Read1> {
+    fn block_mapping(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Parsed> {
         self.count()?;
         let start = at;
         let mark = self.entries.len();
@@ -184,7 +186,7 @@ impl Reader<'_> {
     }
 
     /// A block list whose first `-` is at `at`, in column `indent`.
-    fn block_sequence(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Read1> {
+    fn block_sequence(&mut self, indent: usize, mut at: usize, depth: usize) -> Option<Parsed> {
         self.count()?;
         let start = at;
         let mark = self.items.len();
@@ -213,7 +215,7 @@ impl Reader<'_> {
 
     /// The value after a key's `:` or an item's `-` (`from` is just after it), held by a
     /// collection at column `indent`.
-    fn value(&mut self, indent: usize, from: usize, depth: usize, holder: Holder) -> Option<Read1> {
+    fn value(&mut self, indent: usize, from: usize, depth: usize, holder: Holder) -> Option<Parsed> {
         let at = from + self.spaces(from);
         if let Some(line_end) = self.rest_is_empty(from) {
             let next = self.content_line(line_end + 1);
@@ -443,7 +445,7 @@ impl Reader<'_> {
 
     /// A `|` or `>` block scalar whose indicator is at `at`, held by a collection at column
     /// `indent`.
-    fn block_scalar(&mut self, indent: usize, at: usize) -> Option<Read1> {
+    fn block_scalar(&mut self, indent: usize, at: usize) -> Option<Parsed> {
         let folded = self.bytes[at] == b'>';
         let mut header = at + 1;
         let strip = self.bytes[header] == b'-';
