@@ -4,8 +4,10 @@
 
 use crate::diagnostic::Diagnostic;
 
-/// Lists shorter than this stay on one thread: a thread costs more than it saves on them.
-pub(crate) const FROM_ITEMS: usize = 512;
+/// Plans and lists of steps shorter than this stay on one thread: a thread costs more than it
+/// saves on them. The one threshold for every second thread: lowering beside the rules
+/// (`check::check_then`) and reading and binding steps in halves.
+pub(crate) const FROM_ITEMS: usize = 256;
 
 /// `f` over `items`, in order, keeping the `Some` results. From [`FROM_ITEMS`] items on, the
 /// first half runs on a second thread while this one runs the second half; results and

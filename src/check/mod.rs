@@ -97,10 +97,6 @@ pub fn check<'m>(inputs: &'m Inputs<'m>, sources: &SourceMap, diagnostics: Vec<D
     check_then(inputs, sources, diagnostics, |_| ()).0
 }
 
-/// Plans with fewer steps than this run the rules and `then` one after the other: a thread
-/// costs more than it saves on them.
-const PARALLEL_FROM_STEPS: usize = 256;
-
 /// Checks a plan, and runs `then` on the checked plan (lowering, for the driver), which it
 /// returns when nothing was an error.
 ///
@@ -149,7 +145,7 @@ pub fn check_then<'m, T: Send>(
         flow: Some(&checked.flow),
         command_texts: OnceLock::new(),
     };
-    let made = if checked.resolved.steps.len() < PARALLEL_FROM_STEPS {
+    let made = if checked.resolved.steps.len() < crate::parallel::FROM_ITEMS {
         let notes = finish(&context, &mut diagnostics);
         let clean = !diagnostics.iter().any(Diagnostic::is_error);
         (notes, clean.then(|| then(&checked)))
@@ -218,11 +214,7 @@ mod tests {
     use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, compile_body};
 
     /// Steps enough for lowering to run beside the rules, and reading and binding in halves.
-    const LONG: usize = if super::PARALLEL_FROM_STEPS > crate::parallel::FROM_ITEMS {
-        super::PARALLEL_FROM_STEPS + 20
-    } else {
-        crate::parallel::FROM_ITEMS + 20
-    };
+    const LONG: usize = crate::parallel::FROM_ITEMS + 20;
 
     /// A plan of [`LONG`] steps, with `extra` as its last step.
     fn long_plan(extra: &str) -> String {
