@@ -9,11 +9,15 @@ use pest::iterators::Pair;
 use crate::codes::{CUT001, CUT002, CUT006};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
-    Action, Argument, Backoff, Call, Commands, Duration, Effect, Library, MaxFail, Param, ParamType, Percent, Phase,
-    Plan, Retries, Serial, Spanned, Step, Tuning, parse_version,
+    Action, Argument, Call, Commands, Duration, Library, Param, ParamType, Percent, Phase, Plan, Spanned, Step, Tuning,
+    parse_version,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::plan::LANGUAGE_VERSION;
+
+mod fields;
+
+use fields::{Fields, field_span};
 
 /// The pest parser generated from `grammar/cutover.pest`.
 #[derive(pest_derive::Parser)]
@@ -140,27 +144,6 @@ struct DslReader<'d> {
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
-/// Every field a step or an action block can set, before they are put together.
-#[derive(Default)]
-struct Fields {
-    run: Option<Spanned<String>>,
-    rollback: Option<Spanned<String>>,
-    irreversible: Option<Spanned<String>>,
-    verify: Option<Spanned<String>>,
-    cleanup: Option<Spanned<String>>,
-    estimate: Option<Spanned<String>>,
-    timeout: Option<Spanned<Duration>>,
-    retries: Option<Spanned<Retries>>,
-    effects: Option<Vec<Spanned<Effect>>>,
-    readonly: Option<Spanned<bool>>,
-    on: Option<Spanned<String>>,
-    serial: Option<Spanned<Serial>>,
-    max_fail: Option<Spanned<MaxFail>>,
-    after: Option<Vec<Spanned<String>>>,
-    /// Where each field was written, to report one given twice.
-    seen: Vec<(&'static str, Span)>,
-}
-
 impl DslReader<'_> {
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
@@ -234,20 +217,6 @@ impl DslReader<'_> {
             );
         }
         Spanned::new(LANGUAGE_VERSION, text.span)
-    }
-
-    /// Notes a field; a second one of the same name is CUT001 and is ignored.
-    fn first_time(&mut self, seen: &mut Vec<(&'static str, Span)>, name: &'static str, span: Span) -> bool {
-        if let Some((_, first)) = seen.iter().find(|(known, _)| *known == name) {
-            self.report(
-                Diagnostic::new(CUT001, span, format!("`{name}` is given twice"))
-                    .with_label(*first, "first given here")
-                    .with_help(format!("keep one `{name}`")),
-            );
-            return false;
-        }
-        seen.push((name, span));
-        true
     }
 
     fn plan(&mut self, pair: Pair<'_, Rule>, language: Spanned<u32>) -> Plan {
@@ -352,141 +321,6 @@ impl DslReader<'_> {
             return None;
         }
         Some((Spanned::new(component.to_owned(), component_span), Spanned::new(version.to_owned(), version_span)))
-    }
-
-    fn unknown(&mut self, pair: &Pair<'_, Rule>, context: &str, known: &[&str]) {
-        let word =
-            pair.clone().into_inner().next().map_or_else(|| pair.as_str().to_owned(), |word| word.as_str().to_owned());
-        let span = pair.clone().into_inner().next().map_or_else(|| self.span(pair), |word| self.span(&word));
-        self.report(
-            Diagnostic::new(
-                CUT002,
-                span,
-                format!("unknown field `{}` in {context}", crate::syntax::reader::abbreviate(&word)),
-            )
-            .with_primary_label("not a field of this")
-            .with_optional_help(
-                did_you_mean(&word, known.iter().copied())
-                    .or_else(|| Some(format!("known fields: {}", known.join(", ")))),
-            ),
-        );
-    }
-
-    fn fields(&mut self, pairs: Vec<Pair<'_, Rule>>, context: &str, known: &[&str]) -> Fields {
-        let mut fields = Fields::default();
-        for pair in pairs {
-            let span = self.span(&pair);
-            let rule = pair.as_rule();
-            if rule == Rule::unknown_field {
-                self.unknown(&pair, context, known);
-                continue;
-            }
-            let Some(name) = field_name(rule) else { continue };
-            if !known.contains(&name) {
-                self.report(
-                    Diagnostic::new(
-                        CUT002,
-                        first_word(self.file, &pair),
-                        format!("`{name}` is not a field of {context}"),
-                    )
-                    .with_primary_label("not a field of this")
-                    .with_help(format!("known fields: {}", known.join(", "))),
-                );
-                continue;
-            }
-            let mut seen = std::mem::take(&mut fields.seen);
-            let first = self.first_time(&mut seen, name, span);
-            fields.seen = seen;
-            if !first {
-                continue;
-            }
-            let values: Vec<Pair<'_, Rule>> = pair.into_inner().skip(1).collect();
-            let value = values.first().cloned();
-            match (rule, value) {
-                (Rule::run, Some(value)) => fields.run = Some(self.text(value)),
-                (Rule::rollback, Some(value)) => fields.rollback = Some(self.text(value)),
-                (Rule::irreversible, Some(value)) => fields.irreversible = Some(self.text(value)),
-                (Rule::verify, Some(value)) => fields.verify = Some(self.text(value)),
-                (Rule::cleanup, Some(value)) => fields.cleanup = Some(self.text(value)),
-                (Rule::estimate, Some(value)) => fields.estimate = Some(self.text(value)),
-                (Rule::timeout, Some(value)) => fields.timeout = self.duration(value),
-                (Rule::retries, Some(_)) => fields.retries = self.retries(span, values),
-                (Rule::effects, _) => fields.effects = Some(self.effects(values)),
-                (Rule::readonly, value) => {
-                    let readonly = value.is_none_or(|value| value.as_str() == "true");
-                    fields.readonly = Some(Spanned::new(readonly, span));
-                }
-                (Rule::on_clause, Some(value)) => fields.on = Some(self.text(value)),
-                (Rule::serial_clause, Some(value)) => {
-                    fields.serial = self.typed(value, "a host count like 1 or a share like 25%", Serial::parse);
-                }
-                (Rule::max_fail_clause, Some(value)) => {
-                    fields.max_fail = self.typed(value, "a host count like 1 or a share like 25%", MaxFail::parse);
-                }
-                (Rule::after_clause, _) => {
-                    let after = values.into_iter().filter(|value| value.as_rule() == Rule::dependency);
-                    fields.after = Some(after.map(|value| self.text(value)).collect());
-                }
-                _ => {}
-            }
-        }
-        fields
-    }
-
-    fn retries(&mut self, span: Span, values: Vec<Pair<'_, Rule>>) -> Option<Spanned<Retries>> {
-        let mut values = values.into_iter();
-        let count_text = self.text(values.next()?);
-        let Ok(count) = count_text.value.parse::<u32>() else {
-            self.wrong_form(&count_text, "a retry count like 3");
-            return None;
-        };
-        let mut retries = Retries { count, backoff: None, base: None, max: None };
-        let mut seen = Vec::new();
-        for option in values.filter(|value| value.as_rule() == Rule::retry_option) {
-            let option_span = self.span(&option);
-            let mut parts = option.into_inner();
-            let (Some(keyword), Some(value)) = (parts.next(), parts.next()) else { continue };
-            let name = match keyword.as_rule() {
-                Rule::kw_backoff => "backoff",
-                Rule::kw_base => "base",
-                _ => "max",
-            };
-            if !self.first_time(&mut seen, name, option_span) {
-                continue;
-            }
-            match name {
-                "backoff" => {
-                    retries.backoff = self
-                        .typed(value, "one of none, fixed, linear, exponential", Backoff::parse)
-                        .map(|backoff| backoff.value);
-                }
-                "base" => retries.base = self.duration(value).map(|base| base.value),
-                _ => retries.max = self.duration(value).map(|max| max.value),
-            }
-        }
-        Some(Spanned::new(retries, span))
-    }
-
-    fn effects(&mut self, values: Vec<Pair<'_, Rule>>) -> Vec<Spanned<Effect>> {
-        values
-            .into_iter()
-            .filter(|value| value.as_rule() == Rule::effect)
-            .filter_map(|value| {
-                let text = self.text(value);
-                if let Some(effect) = Effect::parse(&text.value) {
-                    Some(Spanned::new(effect, text.span))
-                } else {
-                    self.report(
-                        Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value))
-                            .with_optional_help(
-                                did_you_mean(&text.value, Effect::NAMES)
-                                    .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
-                            ),
-                    );
-                    None
-                }
-            })
-            .collect()
     }
 
     fn step(&mut self, pair: Pair<'_, Rule>, phase: Phase) -> Option<Step> {
@@ -689,36 +523,6 @@ fn tight_end(pair: &Pair<'_, Rule>) -> usize {
         Some(last) => tight_end(&last),
         None => pair.as_span().end(),
     }
-}
-
-/// The keyword of a field rule.
-fn field_name(rule: Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::run => "run",
-        Rule::rollback => "rollback",
-        Rule::irreversible => "irreversible",
-        Rule::verify => "verify",
-        Rule::cleanup => "cleanup",
-        Rule::estimate => "estimate",
-        Rule::timeout => "timeout",
-        Rule::retries => "retries",
-        Rule::effects => "effects",
-        Rule::readonly => "readonly",
-        Rule::on_clause => "on",
-        Rule::serial_clause => "serial",
-        Rule::max_fail_clause => "max_fail",
-        Rule::after_clause => "after",
-        _ => return None,
-    })
-}
-
-/// Where a field was written (its keyword), falling back to its value.
-fn field_span(fields: &Fields, name: &str, fallback: Span) -> Span {
-    fields
-        .seen
-        .iter()
-        .find(|(seen, _)| *seen == name)
-        .map_or(fallback, |(_, span)| Span { end: span.start + name.len() as u32, ..*span })
 }
 
 /// The text of a DSL string between its quotes, escapes resolved. The grammar admits only
