@@ -7,9 +7,10 @@
 //!
 //! - `yaml_floor`: serde-saphyr deserializing the plan file and nothing else (into
 //!   `IgnoredAny`), with the budgets `syntax::yaml` uses: no compiler can read the file faster.
-//! - `yaml_events`: granit-parser's events for the plan file, and nothing else: the parser
-//!   `syntax::yaml` builds its tree from, so the floor of our own reader.
-//! - `yaml_tree`: `syntax::yaml::parse`, the spanned node tree.
+//! - `yaml_events`: granit-parser's events for the plan file, and nothing else: the least that
+//!   reading YAML the line reader leaves to the parser costs.
+//! - `yaml_tree`: `syntax::yaml::parse`, the spanned node tree (the line reader, for these
+//!   plain block plans).
 //! - `read`: text to the model (`yaml_tree` plus `syntax::plan::read_plan`).
 //! - `check`: `check::check` on read models (resolve, graph, flow, every rule).
 //! - `graph`: `StepGraph::build` and its order, on a resolved plan.
@@ -108,7 +109,7 @@ fn yaml_floor(text: &str) -> serde::de::IgnoredAny {
     serde_saphyr::from_str_with_options(text, options).expect("valid YAML")
 }
 
-/// The floor of our own reader: the parser's events, each looked at and dropped.
+/// The parser's events, each looked at and dropped.
 fn yaml_events(text: &str) -> usize {
     let mut parser = granit_parser::Parser::new_from_str(text);
     let mut events = 0;

@@ -197,8 +197,8 @@ impl Pending {
 ///
 /// Every character it acts on is ASCII, so it reads bytes, and takes a run of bytes that only
 /// extend the word (plain bytes outside quotes, anything but the closing quote or an escape
-/// inside them) in one step: it runs on every command text twice, and nearly all of them are
-/// plain words.
+/// inside them) in one step: it runs on every command text of the plan, and nearly all of
+/// their words are plain.
 pub(crate) fn shell_commands(text: &str) -> Vec<Vec<Word<'_>>> {
     let bytes = text.as_bytes();
     let mut commands = Vec::new();

@@ -47,7 +47,18 @@ pub struct Context<'c, 'm> {
     command_texts: OnceLock<Vec<commands::CommandText<'m>>>,
 }
 
-impl<'m> Context<'_, 'm> {
+impl<'c, 'm> Context<'c, 'm> {
+    fn new(
+        inputs: &'c Inputs<'m>,
+        sources: &'c SourceMap,
+        resolved: &'c Resolved<'m>,
+        graph: &'c StepGraph,
+        order: Option<&'c [usize]>,
+        flow: Option<&'c Flow>,
+    ) -> Self {
+        Self { inputs, sources, resolved, graph, order, flow, command_texts: OnceLock::new() }
+    }
+
     /// Every text the plan hands to a shell, with its shell words ([`commands::command_texts`]).
     /// Gathered and split on first use and kept: CUT036 and CUT037 read the same texts.
     pub(crate) fn command_texts(&self) -> &[commands::CommandText<'m>] {
@@ -122,29 +133,14 @@ pub fn check_then<'m, T: Send>(
         (Some(order), Some(flow)) if !errors_so_far => (order, flow),
         (order, flow) => {
             // Nothing to lower: the rules still report everything they find.
-            let context = Context {
-                inputs,
-                sources,
-                resolved: &resolved,
-                graph: &graph,
-                order: order.as_deref(),
-                flow: flow.as_ref(),
-                command_texts: OnceLock::new(),
-            };
+            let context = Context::new(inputs, sources, &resolved, &graph, order.as_deref(), flow.as_ref());
             let notes = finish(&context, &mut diagnostics);
             return (Outcome { diagnostics, notes, checked: None }, None);
         }
     };
     let checked = Checked { inputs, resolved, graph, order, flow };
-    let context = Context {
-        inputs,
-        sources,
-        resolved: &checked.resolved,
-        graph: &checked.graph,
-        order: Some(&checked.order),
-        flow: Some(&checked.flow),
-        command_texts: OnceLock::new(),
-    };
+    let context =
+        Context::new(inputs, sources, &checked.resolved, &checked.graph, Some(&checked.order), Some(&checked.flow));
     let made = if checked.resolved.steps.len() < crate::parallel::FROM_ITEMS {
         let notes = finish(&context, &mut diagnostics);
         let clean = !diagnostics.iter().any(Diagnostic::is_error);

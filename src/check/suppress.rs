@@ -10,6 +10,9 @@ use crate::diagnostic::Diagnostic;
 use crate::model::Plan;
 use crate::source::{SourceMap, Span};
 
+/// What a suppression comment starts with after its `#` (and any blanks).
+const MARKER: &str = "cutover:";
+
 /// One suppression comment.
 #[derive(Debug)]
 struct Suppression {
@@ -35,7 +38,7 @@ pub fn apply(plan: &Plan, sources: &SourceMap, diagnostics: &mut Vec<Diagnostic>
     let mut suppressions = Vec::new();
     for (index, &(start, line)) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        let Some(rest) = trimmed.strip_prefix('#').map(str::trim_start).and_then(|rest| rest.strip_prefix("cutover:"))
+        let Some(rest) = trimmed.strip_prefix('#').map(str::trim_start).and_then(|rest| rest.strip_prefix(MARKER))
         else {
             continue;
         };
@@ -85,7 +88,7 @@ pub fn apply(plan: &Plan, sources: &SourceMap, diagnostics: &mut Vec<Diagnostic>
 /// Whether some `#` in the text is followed by `cutover:`, whitespace between them allowed: so
 /// is every suppression comment, and without one there is nothing to apply.
 fn may_hold_a_suppression(text: &str) -> bool {
-    text.match_indices('#').any(|(hash, _)| text[hash + 1..].trim_start().starts_with("cutover:"))
+    text.match_indices('#').any(|(hash, _)| text[hash + 1..].trim_start().starts_with(MARKER))
 }
 
 /// `allow CUT037, unbounded-retries -- reason` to its codes.

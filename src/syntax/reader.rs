@@ -3,16 +3,16 @@
 //! A reader never stops at the first problem: it records a diagnostic, skips the bad value and
 //! reads on, so one run reports everything.
 
+use std::fmt::Display;
+
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{Duration, Percent, Spanned, parse_version, parse_version_req};
 use crate::syntax::yaml::{Node, NodeKind};
 
-use std::fmt::Display;
-
 /// A field's name as messages write it, `` `key` ``; formatted only when a message is.
 #[derive(Clone, Copy)]
-pub struct Field<'k>(pub &'k str);
+struct Field<'k>(&'k str);
 
 impl Display for Field<'_> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -15,7 +15,7 @@
 //! (tests compare the two on every file of the repository, on generated pieces and on edits
 //! of them).
 
-use super::{MAX_DEPTH, MAX_NODES, Node, NodeKind, Scalar, earlier_key};
+use super::{MAX_DEPTH, MAX_NODES, Node, NodeKind, Scalar, earlier_key, is_null_word};
 use crate::source::{FileId, Span};
 
 /// YAML allows an implicit key of at most 1024 characters; staying below it in bytes leaves
@@ -317,7 +317,7 @@ impl Reader<'_> {
     fn plain(&mut self, start: usize, end: usize) -> Option<Node> {
         self.count()?;
         let source = &self.text[start..end];
-        let kind = if matches!(source, "~" | "null" | "Null" | "NULL") {
+        let kind = if is_null_word(source) {
             NodeKind::Null
         } else {
             NodeKind::Scalar(Scalar { text: source.to_owned(), plain: true })
@@ -459,7 +459,6 @@ impl Reader<'_> {
         };
         let mut content_indent = None;
         let mut leading_blank_spaces = 0;
-        let mut lines = 0;
         // Blank lines since the last text line.
         let mut blanks = 0;
         let mut text = String::new();
@@ -492,14 +491,14 @@ impl Reader<'_> {
             }
             // A line break between two lines of text folds into a space; blank lines each
             // keep theirs.
-            let breaks = if lines == 0 || folded { blanks } else { blanks + 1 };
-            if folded && blanks == 0 && lines > 0 {
+            let after_text = first_text.is_some();
+            let breaks = if !after_text || folded { blanks } else { blanks + 1 };
+            if folded && blanks == 0 && after_text {
                 text.push(' ');
             }
             text.extend(std::iter::repeat_n('\n', breaks));
             text.push_str(&self.text[position + content..line_end]);
             first_text.get_or_insert(position + content);
-            lines += 1;
             blanks = 0;
             position = line_end + 1;
         }

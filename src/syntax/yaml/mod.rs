@@ -1,8 +1,10 @@
 //! YAML (and JSON) text to a tree of spanned nodes: the only module that knows the YAML parser.
 //!
 //! Every later reader sees [`Node`]s, so the YAML library could be swapped by rewriting this
-//! file alone. The tree is built straight from granit-parser's events (the parser serde-saphyr
-//! is built on), one node per event, without a deserializer in between. It keeps each plain
+//! file alone. Plain block YAML, what plans are written in, is read a line at a time by `fast`,
+//! which builds the same tree; everything else, and every text with an error, goes to
+//! granit-parser (the parser serde-saphyr is built on): the tree is built straight from its
+//! events, one node per event, without a deserializer in between. It keeps each plain
 //! scalar's exact source text rather than a YAML 1.1 reading of it: `on` stays the word `on`
 //! (not `true`), `14.10` stays `14.10` (not the float 14.1). Typing is left to the readers,
 //! which know what each field expects.
@@ -241,7 +243,7 @@ impl<'text> Builder<'text> {
         let plain = style == ScalarStyle::Plain && tag.is_none();
         let null = match tag {
             Some(tag) => tag.core_suffix() == Some("null"),
-            None => plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+            None => plain && is_null_word(&value),
         };
         let kind = if null {
             NodeKind::Null
@@ -326,6 +328,11 @@ impl Builder<'_> {
         let empty = self.span(0, 0);
         self.root.unwrap_or(Node { kind: NodeKind::Null, span: empty })
     }
+}
+
+/// The plain scalars YAML's core schema reads as null.
+fn is_null_word(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
 /// Where `key` was first written in a mapping, if it was; records it otherwise (once the
