@@ -13,8 +13,15 @@ const INVENTORY: &str = "groups: {}\n";
 
 /// The command the lowered plan would run for `value`, or the diagnostics' codes.
 fn lowered_command(value_yaml: &str) -> Result<String, Vec<String>> {
+    lowered_with("f() {{ printf '%s:%s' \"$#\" \"$1\"; }}; f {value}", value_yaml)
+}
+
+/// The command the lowered plan would run for `value` with the action's `run` template, or the
+/// diagnostics' codes and messages.
+fn lowered_with(template: &str, value_yaml: &str) -> Result<String, Vec<String>> {
     let plan = format!(
-        "cutover: 1\nplan: quoting\nmanifest: m.yaml\ninventory: i.yaml\nsteps:\n  - id: echo\n    do: show\n    with:\n      value: {value_yaml}\nactions:\n  show:\n    params: {{ value: string }}\n    run: \"f() {{{{ printf '%s:%s' \\\"$#\\\" \\\"$1\\\"; }}}}; f {{value}}\"\n    readonly: true\n"
+        "cutover: 1\nplan: quoting\nmanifest: m.yaml\ninventory: i.yaml\nsteps:\n  - id: echo\n    do: show\n    with:\n      value: {value_yaml}\nactions:\n  show:\n    params: {{ value: string }}\n    run: {}\n    readonly: true\n",
+        yaml_double_quoted(template)
     );
     let sources = cutover::source::SourceMap::with_files([
         (PathBuf::from("q/plan.yaml"), plan),
@@ -147,5 +154,86 @@ proptest! {
         command in "(curl|ssh|scp|rsync|export|mysql|psql|echo)? ?[-a-zA-Z0-9_.:/@=?&%'\"$ {}¡é→]{0,50}"
     ) {
         check_command(&command);
+    }
+}
+
+/// Templates with the placeholder in every place where the shell can quote it, and what the
+/// command prints for `V`, the value: outside quotes, inside double quotes, inside `$(…)` inside
+/// double quotes, in a `case` arm inside `$(…)`, after a here-document, next to other text.
+const PLACES: &[(&str, &str)] = &[
+    ("printf '%s' {value}", "V"),
+    ("printf '%s' \"hello {value}\"", "hello V"),
+    ("printf '%s' \"a{value}b\" x{value}y", "aVbxVy"),
+    ("x=\"$(printf '%s.' {value})\"; printf '%s' \"${{x%.}}\"", "V"),
+    ("x=\"$(printf '%s.' \"in {value}\")\"; printf '%s' \"${{x%.}}\"", "in V"),
+    ("x=\"$(case a in a) printf '%s.' {value};; esac)\"; printf '%s' \"${{x%.}}\"", "V"),
+    ("cat <<'EOF'\nhere {{\nEOF\nprintf '%s' {value}", "here {\nV"),
+    ("f() {{ printf '%s' \"$*\"; }}; f \"[{value}]\" # the value, in brackets", "[V]"),
+    ("test -n \"$(printf %s {value}x)\" && printf '%s' {value}", "V"),
+];
+
+/// Every place of [`PLACES`] with `value`, run by real bash: it prints exactly the value where
+/// the template says, and nothing in the value runs.
+fn in_every_place(value: &str, pwned: &std::path::Path) {
+    let yaml = yaml_double_quoted(value);
+    for (template, expected) in PLACES {
+        let command = lowered_with(template, &yaml).unwrap_or_else(|codes| panic!("{template:?} refused: {codes:?}"));
+        assert_eq!(bash(&command), expected.replace('V', value), "template {template:?}, command {command:?}");
+    }
+    assert!(!pwned.exists(), "a value was executed");
+}
+
+#[test]
+fn hostile_values_stay_data_in_every_place() {
+    let scratch = common::scratch("quoting-places");
+    let pwned = scratch.join("pwned");
+    let pwned_text = pwned.to_str().expect("UTF-8");
+    for value in [
+        "'; touch PWNED; '",
+        "$(touch PWNED)",
+        "`touch PWNED`",
+        "\"; touch PWNED; \"",
+        "\\\"$(touch PWNED)\\\"",
+        "a\nb\n",
+        "\n",
+        "\\",
+        "$HOME ${HOME} $((1+1))",
+        "",
+    ] {
+        in_every_place(&value.replace("PWNED", pwned_text), &pwned);
+    }
+}
+
+/// Places where no quoting keeps a value from being read as code are refused (CUT006), each
+/// with the reason.
+#[test]
+fn placeholders_where_no_quoting_holds_are_refused() {
+    for (template, reason) in [
+        ("echo 'hello {value}'", "inside single quotes"),
+        ("sh -c 'echo bye {value}'", "`sh -c` reads again"),
+        ("sh -c \"echo bye {value}\"", "`sh -c` reads again"),
+        ("ssh db-1 \"ls {value}\"", "`ssh` reads again"),
+        ("eval \"echo {value}\"", "`eval` reads again"),
+        ("echo hi # {value}", "inside a shell comment"),
+        ("cat <<EOF\n{value}\nEOF", "inside a here-document"),
+        ("echo `echo {value}`", "inside backquotes"),
+        ("echo $(( {value} + 1 ))", "inside arithmetic"),
+        ("echo \\{value}", "follows a backslash"),
+    ] {
+        let codes = lowered_with(template, "\"x\"").expect_err(template);
+        assert!(
+            codes.iter().any(|code| code.starts_with("CUT006") && code.contains(reason)),
+            "{template:?}: {codes:?}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_string_stays_data_in_every_place(value in "[ '\"$`\\;&|<>(){}*?!#~=\n\ta-z]{0,24}") {
+        let scratch = common::scratch("quoting-places-property");
+        in_every_place(&value, &scratch.join("pwned"));
     }
 }

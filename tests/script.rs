@@ -375,7 +375,7 @@ fn hostile_values_run(through_ssh: bool) {
     let pwned = directory.join("pwned");
     let pwned = pwned.to_str().expect("UTF-8");
     std::fs::write(directory.join("manifest.yaml"), "package: p\nversion: 1.0.0\ncomponents: {}\n").expect("write");
-    std::fs::write(directory.join("inventory.yaml"), "groups: { app: [\"h'1\"] }\n").expect("write");
+    std::fs::write(directory.join("inventory.yaml"), "groups: { app: [h-1] }\n").expect("write");
     let values = [
         format!("'; touch {pwned}; '"),
         format!("$(touch {pwned})"),
@@ -400,7 +400,7 @@ fn hostile_values_run(through_ssh: bool) {
         std::fs::write(
             &fake_ssh,
             format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}/ssh-hosts\ncd {} && exec sh -c \"$2\"\n",
+                "#!/bin/sh\ntest \"$1\" = -- && shift\nprintf '%s\\n' \"$1\" >> {}/ssh-hosts\ncd {} && exec sh -c \"$2\"\n",
                 directory.display(),
                 directory.display()
             ),
@@ -415,7 +415,7 @@ fn hostile_values_run(through_ssh: bool) {
     assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
     if through_ssh {
         let hosts = std::fs::read_to_string(directory.join("ssh-hosts")).expect("ssh was used");
-        assert_eq!(hosts.lines().collect::<Vec<_>>(), ["h'1"; 4], "the host name reaches ssh as one argument");
+        assert_eq!(hosts.lines().collect::<Vec<_>>(), ["h-1"; 4], "the host name reaches ssh as one argument");
     }
     assert!(!Path::new(pwned).exists(), "a value was executed");
     let recorded = std::fs::read_to_string(directory.join("record.txt")).expect("recorded");

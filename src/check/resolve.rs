@@ -1,7 +1,7 @@
 //! Name resolution and typing: every step bound to its action, every argument checked against
 //! its parameter's type, every template's placeholders against the parameters in scope.
 //!
-//! Reports CUT003 (duplicate ids), CUT004 (unknown `after`), CUT006 (calls, arguments,
+//! Reports CUT001 (names that are not identifiers), CUT003 (duplicate ids), CUT004 (unknown `after`), CUT006 (calls, arguments,
 //! templates, targets), CUT010 (unknown component) and CUT011 (version not offered). This file
 //! holds the resolved types and the plan-wide passes (ids, actions, `after`); binding one step
 //! and parsing templates live in `bind`.
@@ -14,6 +14,7 @@ use crate::check::Inputs;
 use crate::check::template::Template;
 use crate::codes::{CUT003, CUT004};
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::names::{self, NameKind};
 use crate::model::{Action, Duration, Effect, MaxFail, Migration, ParamType, Phase, Retries, Serial, Step};
 use crate::source::{SourceMap, Span};
 
@@ -29,6 +30,8 @@ pub const LOCAL: &str = "local";
 pub struct Resolved<'m> {
     /// Preflight steps first, then main steps, each in declaration order.
     pub steps: Vec<ResolvedStep<'m>>,
+    /// The plan's `notify`, parsed: `{event}` and `{message}` are its only placeholders.
+    pub notify: Option<Template>,
 }
 
 /// One step, bound.
@@ -123,6 +126,7 @@ pub struct ReleaseArgument {
 /// Resolves every step; reports what does not resolve and leaves it out of the result where
 /// it cannot be bound at all.
 pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut Vec<Diagnostic>) -> Resolved<'m> {
+    check_names(inputs, diagnostics);
     let actions = action_table(inputs, diagnostics);
     let plan = inputs.plan;
     let mut step_index: HashMap<&str, usize> = HashMap::new();
@@ -172,7 +176,27 @@ pub fn resolve<'m>(inputs: &Inputs<'m>, sources: &SourceMap, diagnostics: &mut V
         let after = resolve_after(step, &step_index, &unique_steps, diagnostics);
         Some(binder.bind(step, after, diagnostics))
     });
-    Resolved { steps }
+    let notify_scope = [("event", ParamType::String), ("message", ParamType::String)];
+    let notify =
+        plan.notify.as_ref().and_then(|notify| Templates { sources }.parse(notify, &notify_scope, diagnostics));
+    Resolved { steps, notify }
+}
+
+/// CUT001 at every name of the plan and its libraries that is not an identifier (`model::names`):
+/// names reach comments, YAML keys and argument lists, where free text could become code.
+fn check_names(inputs: &Inputs<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let plan = inputs.plan;
+    diagnostics.extend(names::check(NameKind::Plan, &plan.name));
+    for step in plan.preflight.iter().chain(&plan.steps) {
+        diagnostics.extend(names::check(NameKind::Step, &step.id));
+    }
+    let user_actions = inputs.libraries.iter().flat_map(|library| library.actions.iter()).chain(&plan.actions);
+    for action in user_actions {
+        diagnostics.extend(names::check(NameKind::Action, &action.name));
+        for param in &action.params {
+            diagnostics.extend(names::check(NameKind::Parameter, &param.name));
+        }
+    }
 }
 
 /// An action with its templates parsed and checked once, however many steps call it.

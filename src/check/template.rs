@@ -1,8 +1,15 @@
 //! Command templates: `{name}` and `{name.field}` placeholders, `{{` and `}}` for literal braces.
 //!
-//! Substituted values are always single-quoted for bash, so no value can leave its word.
+//! Every substituted value is quoted for the place it stands in (`shell`): outside quotes it is
+//! one single-quoted word, inside double quotes it is escaped for them; where no quoting can
+//! hold (single quotes, comments, `bash -c "…"`, …) the template is refused. No value can leave
+//! its word, whatever it holds.
+
+pub mod shell;
 
 use std::fmt::Write as _;
+
+pub use shell::Quoting;
 
 /// A parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,23 +26,67 @@ pub enum Part {
         field: Option<String>,
         offset: usize,
         length: usize,
+        /// How the shell text around it makes the value be quoted.
+        quoting: Quoting,
     },
 }
 
-/// A template that could not be parsed: an unclosed or empty placeholder at `offset`.
+/// A template that could not be parsed: an unclosed or empty placeholder at `offset`, or one
+/// that stands where its value could not be quoted.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TemplateError {
     pub offset: usize,
     pub length: usize,
     pub message: String,
+    pub help: Option<String>,
 }
 
 impl Template {
     /// Parses template text.
     ///
     /// # Errors
-    /// An unclosed `{`, an empty `{}` or a placeholder that is not a name.
+    /// An unclosed `{`, an empty `{}`, a placeholder that is not a name, or one that stands
+    /// where no quoting keeps its value from being read as code.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let mut template = Self::parse_parts(text)?;
+        template.classify()?;
+        Ok(template)
+    }
+
+    /// Gives every placeholder its quoting from the shell text around it.
+    fn classify(&mut self) -> Result<(), TemplateError> {
+        if !self.parts.iter().any(|part| matches!(part, Part::Placeholder { .. })) {
+            return Ok(());
+        }
+        let mut tokens = Vec::new();
+        let mut names = Vec::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => tokens.extend(text.chars().map(shell::Token::Char)),
+                Part::Placeholder { name, .. } => {
+                    tokens.push(shell::Token::Hole);
+                    names.push(name.as_str());
+                }
+            }
+        }
+        let quotings = shell::classify(&tokens, &names).map_err(|misplaced| {
+            let (offset, length) = self
+                .placeholders()
+                .nth(misplaced.placeholder)
+                .map_or((0, 0), |(_, _, offset, length)| (offset, length));
+            TemplateError { offset, length, message: misplaced.message, help: Some(misplaced.help) }
+        })?;
+        let placeholders = self.parts.iter_mut().filter_map(|part| match part {
+            Part::Placeholder { quoting, .. } => Some(quoting),
+            Part::Literal(_) => None,
+        });
+        for (slot, quoting) in placeholders.zip(quotings) {
+            *slot = quoting;
+        }
+        Ok(())
+    }
+
+    fn parse_parts(text: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -63,6 +114,7 @@ impl Template {
                     offset: start,
                     length: 1,
                     message: "`{` opens a placeholder that is never closed (write `{{` for a literal brace)".to_owned(),
+                    help: None,
                 });
             };
             let inner = &after[..close];
@@ -77,12 +129,19 @@ impl Template {
                     message: format!(
                         "`{{{inner}}}` is not a placeholder like `{{name}}` or `{{name.field}}` (write `{{{{` for a literal brace)"
                     ),
+                    help: None,
                 });
             }
             if !literal.is_empty() {
                 parts.push(Part::Literal(std::mem::take(&mut literal)));
             }
-            parts.push(Part::Placeholder { name: name.to_owned(), field, offset: start, length: close + 2 });
+            parts.push(Part::Placeholder {
+                name: name.to_owned(),
+                field,
+                offset: start,
+                length: close + 2,
+                quoting: Quoting::Bare,
+            });
             rest = &after[close + 1..];
             offset = start + close + 2;
         }
@@ -95,7 +154,7 @@ impl Template {
 
     pub fn placeholders(&self) -> impl Iterator<Item = (&str, Option<&str>, usize, usize)> {
         self.parts.iter().filter_map(|part| match part {
-            Part::Placeholder { name, field, offset, length } => {
+            Part::Placeholder { name, field, offset, length, .. } => {
                 Some((name.as_str(), field.as_deref(), *offset, *length))
             }
             Part::Literal(_) => None,
@@ -113,7 +172,12 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Placeholder { name, field, .. } => push_quoted(&mut out, &value_of(name, field.as_deref())),
+                Part::Placeholder { name, field, quoting: Quoting::Bare, .. } => {
+                    push_quoted(&mut out, &value_of(name, field.as_deref()));
+                }
+                Part::Placeholder { name, field, quoting: Quoting::Double, .. } => {
+                    push_double_quoted(&mut out, &value_of(name, field.as_deref()));
+                }
             }
         }
         out
@@ -145,6 +209,17 @@ fn push_quoted(out: &mut String, value: &str) {
         out.push_str(run);
     }
     out.push('\'');
+}
+
+/// Appends `value` for a place inside double quotes: `\`, `$`, `` ` `` and `"` escaped, the
+/// only characters that keep a meaning there (history expansion is off in scripts).
+fn push_double_quoted(out: &mut String, value: &str) {
+    for character in value.chars() {
+        if matches!(character, '\\' | '$' | '`' | '"') {
+            out.push('\\');
+        }
+        out.push(character);
+    }
 }
 
 /// Writes a template back in its source form, for messages.

@@ -5,12 +5,14 @@
 //! **Invariant:** the lowered plan is everything an emitter needs; emitters never look back at
 //! the model, the manifest or the checker.
 
+use std::fmt::Write as _;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::check::Checked;
 use crate::check::resolve::{Bound, UndoPlan, Value};
-use crate::check::template::Template;
+use crate::check::template::{Part, Quoting, Template};
 use crate::graph::EdgeKind;
 use crate::graph::critical;
 use crate::graph::flow::Verdict;
@@ -32,8 +34,12 @@ pub struct LoweredPlan {
     pub buffer_percent: f64,
     /// The share of the window the critical path may use: window minus buffer.
     pub budget_seconds: Option<u64>,
-    /// The plan's `notify` template; `{event}` and `{message}` are filled in at run time.
+    /// The plan's `notify` template as written; `{event}` and `{message}` are filled in at run
+    /// time.
     pub notify: Option<String>,
+    /// The same template split at its placeholders, for the emitters (not part of the JSON).
+    #[serde(skip)]
+    pub notify_command: Option<NotifyCommand>,
     pub upgrade: Vec<Goal>,
     pub groups: IndexMap<String, Vec<String>>,
     pub steps: Vec<LoweredStep>,
@@ -55,6 +61,62 @@ impl LoweredPlan {
     #[must_use]
     pub fn step_of(&self, instance: &Instance) -> &LoweredStep {
         &self.steps[instance.step_position]
+    }
+}
+
+/// The plan's `notify` split at its placeholders, each with the quoting of the place it stands
+/// in, so that every emitter fills in the event and the message the same safe way.
+#[derive(Debug)]
+pub struct NotifyCommand {
+    parts: Vec<NotifyPart>,
+}
+
+#[derive(Debug)]
+enum NotifyPart {
+    Text(String),
+    Event(Quoting),
+    Message(Quoting),
+}
+
+impl NotifyCommand {
+    fn new(template: &Template) -> Self {
+        let parts = template
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => NotifyPart::Text(text.clone()),
+                Part::Placeholder { name, quoting, .. } if name == "event" => NotifyPart::Event(*quoting),
+                Part::Placeholder { quoting, .. } => NotifyPart::Message(*quoting),
+            })
+            .collect();
+        Self { parts }
+    }
+
+    /// The command as shell code that reads the event and the message from two shell variables:
+    /// `"${event}"` where the placeholder stood outside quotes, `${event}` inside double quotes.
+    /// Expanding a variable never runs what it holds, whatever it holds.
+    #[must_use]
+    pub fn shell(&self, event_variable: &str, message_variable: &str) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            let (variable, quoting) = match part {
+                NotifyPart::Text(text) => {
+                    out.push_str(text);
+                    continue;
+                }
+                NotifyPart::Event(quoting) => (event_variable, quoting),
+                NotifyPart::Message(quoting) => (message_variable, quoting),
+            };
+            match quoting {
+                Quoting::Bare => {
+                    let _ = write!(out, "\"${{{variable}}}\"");
+                }
+                Quoting::Double => {
+                    let _ = write!(out, "${{{variable}}}");
+                }
+            }
+        }
+        out
     }
 }
 
@@ -270,6 +332,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         buffer_percent: f64::from(buffer.0) / 100.0,
         budget_seconds: window_seconds.map(|window| critical::budget_seconds(window, buffer)),
         notify: plan.notify.as_ref().map(|notify| notify.value.clone()),
+        notify_command: resolved.notify.as_ref().map(NotifyCommand::new),
         upgrade: goals(checked),
         groups: inputs
             .inventory

@@ -4,6 +4,7 @@
 //! **Invariant:** the model is syntax-free. Both front ends (YAML, DSL) produce it, and no later
 //! stage knows which one was used.
 
+pub mod names;
 mod values;
 
 pub use values::{Duration, Percent, Serial, parse_version, parse_version_req};

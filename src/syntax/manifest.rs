@@ -4,6 +4,7 @@ use indexmap::IndexMap;
 
 use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
+use crate::model::names::{self, NameKind};
 use crate::model::{
     Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned,
     UpgradeEdge,
@@ -206,6 +207,7 @@ pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnosti
                     }
                 }
             }
+            reader.diagnostics.extend(names::check(NameKind::Host, &name));
             hosts.insert(name.value.clone(), Host { name, installed });
         }
     }
@@ -217,7 +219,11 @@ pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnosti
                 .iter()
                 .filter_map(|item| reader.string(item, "a host name"))
                 .collect();
+            reader.diagnostics.extend(names::check(NameKind::Group, &name));
             for member in &members {
+                if !hosts.contains_key(member.as_str()) {
+                    reader.diagnostics.extend(names::check(NameKind::Host, member));
+                }
                 hosts
                     .entry(member.value.clone())
                     .or_insert_with(|| Host { name: member.clone(), installed: IndexMap::new() });

@@ -449,17 +449,22 @@ impl Templates<'_> {
         scope: &[(&str, ParamType)],
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Template> {
+        let spans = TextSpans::new(text, self.sources.slice(text.span));
         let template = match Template::parse(&text.value) {
             Ok(template) => template,
             Err(error) => {
-                let span = self.sub_span(text, error.offset, error.length);
-                diagnostics.push(Diagnostic::new(CUT006, span, error.message).with_primary_label("here"));
+                let span = spans.of(error.offset, error.length);
+                diagnostics.push(
+                    Diagnostic::new(CUT006, span, error.message)
+                        .with_primary_label("here")
+                        .with_optional_help(error.help),
+                );
                 return None;
             }
         };
         let mut valid = true;
         for (name, field, offset, length) in template.placeholders() {
-            let span = self.sub_span(text, offset, length);
+            let span = || spans.of(offset, length);
             let Some((_, kind)) = scope.iter().find(|(parameter, _)| *parameter == name) else {
                 valid = false;
                 let dollar_before = offset > 0 && text.value.as_bytes()[offset - 1] == b'$';
@@ -476,7 +481,7 @@ impl Templates<'_> {
                     })
                 };
                 diagnostics.push(
-                    Diagnostic::new(CUT006, span, format!("unknown template parameter `{name}`"))
+                    Diagnostic::new(CUT006, span(), format!("unknown template parameter `{name}`"))
                         .with_primary_label("no parameter of this name")
                         .with_optional_help(help),
                 );
@@ -495,7 +500,7 @@ impl Templates<'_> {
                 diagnostics.push(
                     Diagnostic::new(
                         CUT006,
-                        span,
+                        span(),
                         format!("`{name}` is a `{}` and has no field `{field}`", kind.as_str()),
                     )
                     .with_primary_label("unknown field")
@@ -505,19 +510,43 @@ impl Templates<'_> {
         }
         valid.then_some(template)
     }
+}
 
-    /// The span of bytes `offset..offset + length` of a template's text, where the source holds
-    /// the text verbatim; otherwise the span of the whole value.
-    fn sub_span(&self, text: &Spanned<String>, offset: usize, length: usize) -> Span {
-        let needle = &text.value[offset..(offset + length).min(text.value.len())];
-        let source = self.sources.slice(text.span);
-        let occurrences_in_value = text.value.matches(needle).count();
-        match source.find(needle) {
-            Some(found) if occurrences_in_value == 1 => {
-                let start = text.span.start as usize + found;
-                Span::new(text.span.file, start, start + needle.len())
+/// Spans of parts of a template's text, for diagnostics that point into it.
+struct TextSpans<'t> {
+    text: &'t Spanned<String>,
+    source: &'t str,
+    /// Where the text starts in its source when the source holds it verbatim (a plain scalar
+    /// at 0, a quoted one without escapes at 1), found once per template: looking each part
+    /// up in the source made a command with thousands of placeholders quadratic.
+    verbatim_at: Option<usize>,
+}
+
+impl<'t> TextSpans<'t> {
+    fn new(text: &'t Spanned<String>, source: &'t str) -> Self {
+        let value = text.value.as_bytes();
+        let verbatim_at =
+            [0, 1].into_iter().find(|&start| source.as_bytes().get(start..start + value.len()) == Some(value));
+        Self { text, source, verbatim_at }
+    }
+
+    /// The span of bytes `offset..offset + length` of the text; where the source does not hold
+    /// the text verbatim (a block scalar, escapes), the part's one occurrence in the source, or
+    /// else the span of the whole value.
+    fn of(&self, offset: usize, length: usize) -> Span {
+        let end = (offset + length).min(self.text.value.len());
+        let file = self.text.span.file;
+        if let Some(start) = self.verbatim_at {
+            let start = self.text.span.start as usize + start;
+            return Span::new(file, start + offset, start + end);
+        }
+        let needle = &self.text.value[offset..end];
+        match self.source.find(needle) {
+            Some(found) if self.text.value.matches(needle).nth(1).is_none() => {
+                let start = self.text.span.start as usize + found;
+                Span::new(file, start, start + needle.len())
             }
-            _ => text.span,
+            _ => self.text.span,
         }
     }
 }

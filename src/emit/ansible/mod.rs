@@ -24,7 +24,12 @@ pub fn emit(plan: &LoweredPlan) -> Vec<(&'static str, String)> {
 /// settings (users, addresses, `ansible_connection`) are the operator's to add.
 fn inventory(plan: &LoweredPlan) -> String {
     let mut out = String::from("---\n");
-    let _ = writeln!(out, "# Inventory of plan {}, derived from the plan's inventory by {}.", plan.plan, plan.compiler);
+    let _ = writeln!(
+        out,
+        "# Inventory of plan {}, derived from the plan's inventory by {}.",
+        super::comment(&plan.plan),
+        super::comment(&plan.compiler)
+    );
     out.push_str("# Add connection settings (ansible_host, ansible_user, ...) here or in host_vars/.\n");
     out.push_str("all:\n");
     if plan.groups.is_empty() {

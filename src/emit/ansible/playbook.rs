@@ -8,7 +8,6 @@
 use std::fmt::Write as _;
 
 use super::yaml::{expression, unsafe_value, value};
-use crate::check::template::{Part, Template};
 use crate::lower::{Instance, LoweredPlan, LoweredStep};
 
 /// The shell every command runs in; overridable per host or with `-e cutover_shell=…`.
@@ -98,7 +97,7 @@ struct Commands {
 fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
     let instances: Vec<&Instance> = plan.instances_of(step).iter().filter(|instance| instance.noop.is_none()).collect();
     let text = |instance: &Instance, kind: &str, command: &str| {
-        format!("# cutover: {} {kind}\nset -eo pipefail\n{command}", instance.step)
+        format!("# cutover: {} {kind}\nset -eo pipefail\n{command}", crate::emit::comment(&instance.step))
     };
     let all_texts = |instance: &Instance| {
         let mut texts = vec![text(instance, "run", &instance.run)];
@@ -224,15 +223,8 @@ fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
 /// A status update: the plan's `notify` with `$CUTOVER_EVENT` and `$CUTOVER_MESSAGE`, on the
 /// machine running the playbook; a failing one is reported and the run goes on.
 fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, indent: usize, out: &mut String) {
-    let Some(template) = plan.notify.as_deref().and_then(|template| Template::parse(template).ok()) else { return };
-    let mut command = String::from("set -eo pipefail\n");
-    for part in &template.parts {
-        match part {
-            Part::Literal(text) => command.push_str(text),
-            Part::Placeholder { name, .. } if name == "event" => command.push_str("\"$CUTOVER_EVENT\""),
-            Part::Placeholder { .. } => command.push_str("\"$CUTOVER_MESSAGE\""),
-        }
-    }
+    let Some(notify) = &plan.notify_command else { return };
+    let command = format!("set -eo pipefail\n{}", notify.shell("CUTOVER_EVENT", "CUTOVER_MESSAGE"));
     let pad = " ".repeat(indent);
     let _ = writeln!(out, "{pad}- name: {}", value(&format!("Notify {event}"), indent + 2));
     if let Some(when) = when {

@@ -93,6 +93,10 @@ fn escape(character: char) -> String {
         '\n' => "\\n".to_owned(),
         '\t' => "\\t".to_owned(),
         '\r' => "\\r".to_owned(),
+        // YAML 1.1 readers (Ansible's PyYAML) take these for line breaks, even in a scalar.
+        '\u{85}' => "\\N".to_owned(),
+        '\u{2028}' => "\\L".to_owned(),
+        '\u{2029}' => "\\P".to_owned(),
         character if character.is_control() => format!("\\u{:04x}", u32::from(character)),
         character => character.to_string(),
     }

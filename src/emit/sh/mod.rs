@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::check::template::{Part, Template, quote};
+use super::comment;
+use crate::check::template::quote;
 use crate::lower::LoweredPlan;
 
 /// The runner appended to every script.
@@ -19,7 +20,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
     let fingerprint = crate::driver::sha256_hex(instances.as_bytes());
     let mut out = String::new();
     header(plan, &mut out);
-    let _ = writeln!(out, "readonly CUTOVER_PLAN={}", quote(&plan.plan));
+    let _ = writeln!(out, "readonly CUTOVER_PLAN={}", data(&plan.plan));
     let _ = writeln!(out, "readonly CUTOVER_FINGERPRINT={}", &fingerprint[..16]);
     let _ = writeln!(out, "readonly TOTAL={}", plan.instances.len());
     out.push_str(
@@ -99,7 +100,7 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
         }
         text.push('\n');
         if let Some(noop) = &instance.noop {
-            let _ = writeln!(text, "  skipped:  {noop}");
+            let _ = writeln!(text, "  skipped:  {}", comment(noop));
             continue;
         }
         command_lines(&mut text, "run:", &instance.run);
@@ -108,7 +109,9 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
         }
         match (&instance.rollback, &step.irreversible) {
             (Some(rollback), _) => command_lines(&mut text, "rollback:", rollback),
-            (None, Some(reason)) => command_lines(&mut text, "rollback:", &format!("none: irreversible ({reason})")),
+            (None, Some(reason)) => {
+                command_lines(&mut text, "rollback:", &format!("none: irreversible ({})", comment(reason)));
+            }
             (None, None) => command_lines(&mut text, "rollback:", "none: read-only"),
         }
         for cleanup in &instance.cleanup {
@@ -136,29 +139,17 @@ fn heredoc(text: &str, out: &mut String) {
     let _ = write!(out, "  cat <<'{terminator}'\n{text}{terminator}\n");
 }
 
-/// The plan's `notify` template as a function of the event and the message, each quoted.
+/// The plan's `notify` as a function of the event and the message. It runs in a bash of its
+/// own (the script's options and variables stay out of it), which reads the event and the
+/// message as its arguments `$1` and `$2` (`NotifyCommand::shell`), so nothing in them is ever
+/// run.
 fn notify(plan: &LoweredPlan, out: &mut String) {
-    let Some(template) = &plan.notify else { return };
-    let Ok(template) = Template::parse(template) else { return };
-    let mut command = String::new();
-    for part in &template.parts {
-        match part {
-            Part::Literal(text) => {
-                for character in text.chars() {
-                    if matches!(character, '\\' | '"' | '$' | '`') {
-                        command.push('\\');
-                    }
-                    command.push(character);
-                }
-            }
-            Part::Placeholder { name, .. } if name == "event" => command.push_str("$(sq \"$event\")"),
-            Part::Placeholder { .. } => command.push_str("$(sq \"$message\")"),
-        }
-    }
+    let Some(command) = &plan.notify_command else { return };
     let _ = write!(
         out,
-        "# The plan's status updates: `notify` with the event and the message quoted.\n\
-         notify_command() {{\n  local event=$1 message=$2\n  bash -c \"{command}\"\n}}\n\n"
+        "# The plan's status updates: `notify`, with the event and the message as arguments.\n\
+         notify_command() {{\n  bash -c {} cutover-notify \"$1\" \"$2\"\n}}\n\n",
+        quote(&command.shell("1", "2"))
     );
 }
 
@@ -171,9 +162,9 @@ fn instance_section(plan: &LoweredPlan) -> String {
     for instance in &plan.instances {
         let step = plan.step_of(instance);
         if step.id != previous_step {
-            let _ = write!(out, "\n# Step {}", step.id);
+            let _ = write!(out, "\n# Step {}", comment(&step.id));
             if let Some(action) = &step.action {
-                let _ = write!(out, " ({action})");
+                let _ = write!(out, " ({})", comment(action));
             }
             if step.phase == "preflight" {
                 out.push_str(", preflight");
@@ -182,7 +173,14 @@ fn instance_section(plan: &LoweredPlan) -> String {
             previous_step = &step.id;
         }
         let index = instance.index;
-        let _ = writeln!(out, "\n# [{:0width$}/{}] {} @ {}", index, plan.instances.len(), instance.step, instance.host);
+        let _ = writeln!(
+            out,
+            "\n# [{:0width$}/{}] {} @ {}",
+            index,
+            plan.instances.len(),
+            comment(&instance.step),
+            comment(&instance.host)
+        );
         let retries = step.retries.as_ref();
         let undo = match (&instance.rollback, &step.irreversible) {
             (Some(_), _) => "rollback",
@@ -192,8 +190,8 @@ fn instance_section(plan: &LoweredPlan) -> String {
         let _ = writeln!(
             out,
             "STEP[{index}]={} HOST[{index}]={} TIMEOUT[{index}]={} UNDO[{index}]={undo}",
-            quote(&instance.step),
-            quote(&instance.host),
+            data(&instance.step),
+            data(&instance.host),
             step.timeout_seconds.unwrap_or(0),
         );
         let _ = writeln!(
@@ -209,8 +207,8 @@ fn instance_section(plan: &LoweredPlan) -> String {
         let _ = writeln!(
             out,
             "IRREVERSIBLE[{index}]={} NOOP[{index}]={}",
-            quote(step.irreversible.as_deref().unwrap_or_default()),
-            quote(instance.noop.as_deref().unwrap_or_default()),
+            data(step.irreversible.as_deref().unwrap_or_default()),
+            data(instance.noop.as_deref().unwrap_or_default()),
         );
         function(&mut out, &format!("i{index}_run"), &instance.run);
         for (number, verify) in instance.verify.iter().enumerate() {
@@ -224,6 +222,35 @@ fn instance_section(plan: &LoweredPlan) -> String {
         }
     }
     out.push('\n');
+    out
+}
+
+/// A value of the plan's data (a reason, a host name) as one bash word on one line: single
+/// quotes, or `$'…'` with escapes when it holds a line break or another control character, so
+/// that outside the command functions no value ever adds a line to the script.
+fn data(value: &str) -> String {
+    let needs_escapes = |character: char| character.is_control() || matches!(character, '\u{2028}' | '\u{2029}');
+    if !value.contains(needs_escapes) {
+        return quote(value);
+    }
+    let mut out = String::from("$'");
+    for character in value.chars() {
+        match character {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // As UTF-8 bytes: `\u` would depend on the locale the script runs in.
+            character if needs_escapes(character) => {
+                for byte in character.encode_utf8(&mut [0; 4]).bytes() {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+            }
+            character => out.push(character),
+        }
+    }
+    out.push('\'');
     out
 }
 
@@ -243,4 +270,23 @@ fn function(out: &mut String, name: &str, command: &str) {
         out.push('\n');
     }
     out.push_str("}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data;
+
+    /// Every value comes back from bash unchanged, on one line of the script.
+    #[test]
+    fn data_is_one_word_on_one_line() {
+        for value in ["plain", "it's", "a\nb", "\r\u{85}\u{2028}\u{2029}\t\u{1b}", "back\\slash'\n", ""] {
+            let word = data(value);
+            assert!(!word.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']), "{word}");
+            let output = std::process::Command::new("bash")
+                .args(["-c", &format!("printf '%s' {word}")])
+                .output()
+                .expect("bash runs");
+            assert_eq!(String::from_utf8_lossy(&output.stdout), value, "{word}");
+        }
+    }
 }

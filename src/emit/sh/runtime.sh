@@ -39,7 +39,7 @@ run_on() {
   else
     local -a ssh
     read -ra ssh <<<"$CUTOVER_SSH"
-    "${limit[@]}" "${ssh[@]}" "$host" "CUTOVER_HOST=$(sq "$host") bash -c $(sq "$body")" 9>&-
+    "${limit[@]}" "${ssh[@]}" -- "$host" "CUTOVER_HOST=$(sq "$host") bash -c $(sq "$body")" 9>&-
   fi
 }
 
