@@ -125,10 +125,11 @@ impl Comments {
         Self::build(text, found)
     }
 
-    /// The comments of a YAML plan: `#` at the start of a line or after whitespace, outside
-    /// quotes, and not inside a scalar (`scalars`: a block scalar's `#` is the command's own
-    /// text). A comment ends at the end of its line, and YAML 1.2 ends a line at `\r` as well
-    /// as at `\n`: what follows a bare `\r` is YAML again, which the plan already holds.
+    /// The comments of a YAML plan: `#` at the start of a line or after whitespace, and not
+    /// inside a scalar (`scalars`, the span of every scalar of the tree: a quoted value's `#`,
+    /// or a block scalar's, is the value's own text). A comment ends at the end of its line,
+    /// and YAML 1.2 ends a line at `\r` as well as at `\n`: what follows a bare `\r` is YAML
+    /// again, which the plan already holds.
     #[must_use]
     pub fn of_yaml(text: &str, scalars: &[Span]) -> Self {
         // Scalars never overlap: the last one starting at or before an offset is the only one
@@ -143,20 +144,11 @@ impl Comments {
         let mut found = Vec::new();
         let mut line_start = 0;
         for line in text.split_inclusive(['\n', '\r']) {
-            let mut quote = None;
             let mut previous = ' ';
             for (column, next) in line.char_indices() {
-                match (quote, next) {
-                    (None, '#') if previous.is_whitespace() => {
-                        let offset = line_start + column;
-                        if !inside_scalar(offset) {
-                            found.push((offset, line_start + line.trim_end().len()));
-                        }
-                        break;
-                    }
-                    (None, '"' | '\'') if previous.is_whitespace() || "[{,:".contains(previous) => quote = Some(next),
-                    (Some(open), close) if open == close => quote = None,
-                    _ => {}
+                if next == '#' && previous.is_whitespace() && !inside_scalar(line_start + column) {
+                    found.push((line_start + column, line_start + line.trim_end().len()));
+                    break;
                 }
                 previous = next;
             }
@@ -279,5 +271,69 @@ impl Comments {
     /// Every comment not printed yet.
     pub fn rest(&mut self) -> Vec<String> {
         self.leading(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn of_yaml(text: &str) -> Comments {
+        let root = crate::syntax::yaml::parse(FileId(0), text).expect("YAML");
+        Comments::of_yaml(text, &root.scalar_spans())
+    }
+
+    fn texts(comments: &Comments) -> Vec<(&str, bool)> {
+        comments.list.iter().map(|comment| (comment.text.as_str(), comment.own_line)).collect()
+    }
+
+    #[test]
+    fn no_line_break_is_written_in_a_comment() {
+        assert_eq!(visible(" plain text, a \\ and a \t"), " plain text, a \\ and a \t");
+        assert_eq!(visible("a\rb\nc"), "a\\rb\\nc");
+        assert_eq!(
+            visible("a\u{85}b\u{2028}c\u{2029}d\u{1b}e\u{7f}\u{fffe}"),
+            "a\\u{85}b\\u{2028}c\\u{2029}d\\u{1b}e\\u{7f}\\u{fffe}"
+        );
+        // Written once, the escapes are plain text: a second pass changes nothing.
+        assert_eq!(visible(&visible("a\rb")), "a\\rb");
+    }
+
+    #[test]
+    fn a_yaml_comment_is_outside_every_scalar_and_ends_at_a_cr() {
+        let text = "a: \"\\\"[\" # after an escaped quote\nb: |\n  # the script's own\nc: 'it''s # text' # real\n# a note\rd: 1 # after the CR\n";
+        assert_eq!(
+            texts(&of_yaml(text)),
+            [(" after an escaped quote", false), (" real", false), (" a note", true), (" after the CR", false)]
+        );
+    }
+
+    #[test]
+    fn a_dsl_comment_runs_to_the_newline_and_keeps_a_cr_as_text() {
+        let comments = Comments::of_dsl("x \"# not\" # one\rtwo\n# three\n");
+        assert_eq!(texts(&comments), [(" one\\rtwo", false), (" three", true)]);
+    }
+
+    #[test]
+    fn a_line_takes_the_trailing_comments_of_every_source_line_it_stands_for() {
+        let text = "- id: a # one\n  do: x\n  on: app # two\n  run: y # three\n";
+        let mut comments = of_yaml(text);
+        let at = |needle: &str| text.find(needle).expect("present") as u32;
+        // The head takes the lines of `id` and `on`, leaving the line of `run` to its own line.
+        assert_eq!(comments.trailing(&[at("a #"), at("app")], &[at("y #")]).as_deref(), Some(" one # two"));
+        assert_eq!(comments.trailing(&[at("y #")], &[]).as_deref(), Some(" three"));
+        assert_eq!(comments.trailing(&[at("a #")], &[]), None);
+    }
+
+    #[test]
+    fn a_reserved_comment_goes_only_before_its_element() {
+        let text = "# free\n# kept for b\na: 1\nb: 2\n";
+        let mut comments = of_yaml(text);
+        comments.reserve_before(text.find("# kept").expect("present") as u32, text.find("b:").expect("present") as u32);
+        assert_eq!(comments.leading(text.find("a:").expect("present") as u32), [" free"]);
+        assert_eq!(comments.leading(text.find("b:").expect("present") as u32), [" kept for b"]);
+        comments.reserve_for_end(0);
+        assert!(comments.rest().is_empty());
     }
 }
