@@ -391,3 +391,55 @@ impl Anchors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "cutover 1\nplan \"p\" {\n  manifest  \"m.json\"\n  inventory \"i.yaml\"\n\n  # cutover: allow CUT030 -- rebuilt\n  step a {\n    run \"./a.sh\"\n  }\n  step b {\n    run \"./b.sh\"\n  }\n}\n";
+
+    fn verify_output(output: &str) -> Result<(), Refusal> {
+        let file = FileId(0);
+        let mut diagnostics = Vec::new();
+        let source = read_document(file, PLAN, true, &mut diagnostics).expect("reads");
+        let reach = Reach::of(file, PLAN, &source);
+        verify(file, &source, &reach, &Comments::of_dsl(PLAN), output, Form::Dsl, "formatted")
+    }
+
+    #[test]
+    fn the_same_plan_with_the_same_suppressions_passes() {
+        assert_eq!(verify_output(PLAN), Ok(()));
+        assert_eq!(verify_output(&PLAN.replace("  # cutover", "\n  # a note\n  # cutover")), Ok(()));
+    }
+
+    #[test]
+    fn a_comment_that_became_code_is_refused() {
+        let refusal = verify_output(
+            &PLAN.replace("  inventory \"i.yaml\"\n", "  inventory \"i.yaml\"\n  notify    \"touch /tmp/x\"\n"),
+        )
+        .expect_err("a new field");
+        assert_eq!(refusal.offset, None);
+        assert!(refusal.message.contains("would not read back as the same plan"), "{}", refusal.message);
+    }
+
+    #[test]
+    fn a_suppression_that_moved_to_another_step_is_refused() {
+        let moved = PLAN
+            .replace("  # cutover: allow CUT030 -- rebuilt\n", "")
+            .replace("  step b {", "  # cutover: allow CUT030 -- rebuilt\n  step b {");
+        let refusal = verify_output(&moved).expect_err("moved");
+        assert_eq!(refusal.offset, PLAN.find("# cutover").map(|offset| offset as u32));
+        assert_eq!(
+            refusal.message,
+            "this suppression covers step `a` here, and formatted it would cover step `b`; put it on the line before \
+             the step it is meant for"
+        );
+        let added = PLAN.replace("  step b {", "  # cutover: allow CUT030 -- rebuilt\n  step b {");
+        assert!(
+            verify_output(&added)
+                .expect_err("a second one")
+                .message
+                .contains("would be a suppression covering step `b`")
+        );
+    }
+}
