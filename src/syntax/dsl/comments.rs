@@ -208,12 +208,13 @@ impl Comments {
         }
     }
 
-    /// Whether [`Self::leading`] at `offset` hands out this comment.
+    /// Whether [`Self::leading`] at `offset` hands out this comment; only [`Self::rest`] hands
+    /// out those kept for the end.
     fn leads(comment: &Comment, offset: u32) -> bool {
         match comment.place {
             Place::Free => comment.offset < offset,
             Place::Before(element) => element == offset,
-            Place::End => offset == u32::MAX,
+            Place::End => false,
         }
     }
 
@@ -268,9 +269,16 @@ impl Comments {
         line > 0 && self.blank_lines.get(line - 1).copied().unwrap_or(false)
     }
 
-    /// Every comment not printed yet.
+    /// Every comment not printed yet, those kept for the end included.
     pub fn rest(&mut self) -> Vec<String> {
-        self.leading(u32::MAX)
+        let mut out = Vec::new();
+        for (comment, taken) in self.list.iter().zip(self.taken.iter_mut()) {
+            if !*taken {
+                *taken = true;
+                out.push(comment.text.clone());
+            }
+        }
+        out
     }
 }
 
@@ -333,7 +341,9 @@ mod tests {
         comments.reserve_before(text.find("# kept").expect("present") as u32, text.find("b:").expect("present") as u32);
         assert_eq!(comments.leading(text.find("a:").expect("present") as u32), [" free"]);
         assert_eq!(comments.leading(text.find("b:").expect("present") as u32), [" kept for b"]);
+        let mut comments = of_yaml(text);
         comments.reserve_for_end(0);
-        assert!(comments.rest().is_empty());
+        assert_eq!(comments.leading(u32::MAX), [" kept for b"]);
+        assert_eq!(comments.rest(), [" free"]);
     }
 }

@@ -249,8 +249,9 @@ fn describe(target: &Target, document: &Document) -> String {
         }
         Target::Line(anchors) => {
             let mut words: Vec<String> = Vec::new();
-            for (anchor, _) in anchors {
+            for (anchor, whole) in anchors {
                 let word = describe_anchor(anchor, document);
+                let word = if *whole { word } else { format!("a line of {word}") };
                 if !words.contains(&word) {
                     words.push(word);
                 }
