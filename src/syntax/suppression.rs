@@ -53,13 +53,6 @@ pub fn may_hold_a_suppression(text: &str) -> bool {
     text.match_indices('#').any(|(hash, _)| text[hash + 1..].trim_start().starts_with(MARKER))
 }
 
-/// Whether the text of a comment (what follows its `#`) reads as a suppression, when it stands
-/// alone on its line.
-#[must_use]
-pub fn is_marked(comment_text: &str) -> bool {
-    comment_text.trim_start().starts_with(MARKER)
-}
-
 /// Every suppression comment of a plan's text, in order. `step_starts` are the byte offsets
 /// where the plan's steps (preflight and main) start, in any order.
 #[must_use]
