@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut diagnostics = Vec::new();
     let _ = dsl::read_plan(file, text, &mut diagnostics);
     let _ = dsl::read_library(file, text, &mut diagnostics);
-    if let Some(formatted) = dsl::format(file, text, &mut Vec::new()) {
-        assert_eq!(dsl::format(file, &formatted, &mut Vec::new()).as_deref(), Some(formatted.as_str()));
+    if let Ok(formatted) = dsl::format(file, text, &mut Vec::new()) {
+        assert_eq!(dsl::format(file, &formatted, &mut Vec::new()).ok().as_deref(), Some(formatted.as_str()));
     }
 });

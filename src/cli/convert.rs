@@ -1,6 +1,9 @@
 //! `cutover convert PLAN --to dsl|yaml [-o FILE]`: a plan or action library from one written
 //! form to the other, comments carried. The input's form is its extension (`.cutover` is the
-//! DSL, anything else YAML). Both forms compile to the same output.
+//! DSL, anything else YAML). Both forms compile to the same output. A plan that does not read
+//! cleanly is not converted (its diagnostics, exit 1); one whose comments cannot be written so
+//! that each suppression covers what it covers now is not converted either (one line naming the
+//! comment, exit 2).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -8,8 +11,9 @@ use std::process::ExitCode;
 
 use super::render::Renderer;
 use super::{ConvertTarget, Failure};
-use crate::source::SourceMap;
-use crate::syntax::dsl::{self, Form};
+use crate::source::{SourceFile, SourceMap};
+use crate::syntax::dsl::faithful::Refusal;
+use crate::syntax::dsl::{self, Form, NotConverted};
 
 pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Renderer) -> Result<ExitCode, Failure> {
     let text = crate::source::read_text(plan).map_err(|error| Failure(error.to_string()))?;
@@ -20,12 +24,19 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
         ConvertTarget::Dsl => Form::Dsl,
         ConvertTarget::Yaml => Form::Yaml,
     };
-    let Some(converted) = dsl::convert(file, &text, dsl::is_dsl(plan), form, &mut diagnostics) else {
-        for diagnostic in &diagnostics {
-            eprint!("{}", renderer.diagnostic(diagnostic, &sources));
+    let converted = match dsl::convert(file, &text, dsl::is_dsl(plan), form, &mut diagnostics) {
+        Ok(converted) => converted,
+        Err(NotConverted::Unreadable) => {
+            for diagnostic in &diagnostics {
+                eprint!("{}", renderer.diagnostic(diagnostic, &sources));
+            }
+            eprintln!("{}: {}; nothing converted", plan.display(), super::render::tally(&diagnostics));
+            return Ok(ExitCode::from(1));
         }
-        eprintln!("{}: {}; nothing converted", plan.display(), super::render::tally(&diagnostics));
-        return Ok(ExitCode::from(1));
+        Err(NotConverted::Unfaithful(refusal)) => {
+            let place = refusal_place(&plan.display().to_string(), sources.get(file), &refusal);
+            return Err(Failure(format!("{place}: not converted: {}", refusal.message)));
+        }
     };
     if let Some(path) = output {
         super::build::write_whole(path, &converted)?;
@@ -38,4 +49,15 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plan.yaml:6:12`, where a refusal points, or the file's name alone.
+pub(super) fn refusal_place(name: &str, file: &SourceFile, refusal: &Refusal) -> String {
+    match refusal.offset {
+        Some(offset) => {
+            let (line, column) = file.line_column(offset);
+            format!("{name}:{line}:{column}")
+        }
+        None => name.to_owned(),
+    }
 }

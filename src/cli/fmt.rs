@@ -1,6 +1,8 @@
 //! `cutover fmt FILE… [--check]`: DSL files rewritten in the canonical form. `--check` writes
 //! nothing and shows a diff of each file that is not formatted (exit 1); `-` reads standard
-//! input and prints the result. A file that does not read cleanly is left as it is (exit 1).
+//! input and prints the result. A file that does not read cleanly is left as it is (exit 1), and
+//! so is one whose comments the canonical form cannot place so that each suppression covers what
+//! it covers now (one line naming the comment; exit 2 once every file was tried).
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -10,10 +12,11 @@ use std::process::ExitCode;
 use super::Failure;
 use super::render::Renderer;
 use crate::source::SourceMap;
-use crate::syntax::dsl;
+use crate::syntax::dsl::{self, NotConverted};
 
 pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCode, Failure> {
     let mut failed = false;
+    let mut refused = false;
     let mut out = String::new();
     for path in files {
         let from_stdin = path.as_os_str() == "-";
@@ -37,13 +40,22 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
         let mut sources = SourceMap::new();
         let file = sources.add(name.clone(), text.clone());
         let mut diagnostics = Vec::new();
-        let Some(formatted) = dsl::format(file, &text, &mut diagnostics) else {
-            for diagnostic in &diagnostics {
-                eprint!("{}", renderer.diagnostic(diagnostic, &sources));
+        let formatted = match dsl::format(file, &text, &mut diagnostics) {
+            Ok(formatted) => formatted,
+            Err(NotConverted::Unreadable) => {
+                for diagnostic in &diagnostics {
+                    eprint!("{}", renderer.diagnostic(diagnostic, &sources));
+                }
+                eprintln!("{name}: not formatted, it has {}", super::render::tally(&diagnostics));
+                failed = true;
+                continue;
             }
-            eprintln!("{name}: not formatted, it has {}", super::render::tally(&diagnostics));
-            failed = true;
-            continue;
+            Err(NotConverted::Unfaithful(refusal)) => {
+                let place = super::convert::refusal_place(&name, sources.get(file), &refusal);
+                eprintln!("error: {place}: not formatted: {}", refusal.message);
+                refused = true;
+                continue;
+            }
         };
         if from_stdin && !check {
             out.push_str(&formatted);
@@ -63,7 +75,13 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
     {
         return Err(Failure(format!("cannot write to standard output: {error}")));
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if refused {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// A unified diff of two texts, three lines of context. Files too large for a line-by-line

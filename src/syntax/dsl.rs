@@ -6,10 +6,13 @@
 //!   reporting wrong forms and unknown fields as the YAML reader does.
 //! - [`errors`] turns pest's failures into diagnostics in words people use, and recovers so that
 //!   one typo does not hide the next.
-//! - [`comments`] finds the comments of either form; [`print`] and [`yaml_out`] write the model.
+//! - [`comments`] finds the comments of either form; [`print`] and [`yaml_out`] write the model;
+//!   [`faithful`] reads what they wrote back and refuses it unless it means the same, every
+//!   suppression comment covering what it covered.
 
 pub mod comments;
 pub mod errors;
+pub mod faithful;
 pub mod parser;
 pub mod print;
 pub mod quote;
@@ -57,12 +60,21 @@ pub fn read_document(file: FileId, text: &str, dsl: bool, diagnostics: &mut Vec<
             return None;
         }
     };
+    read_yaml_document(file, &root, diagnostics)
+}
+
+/// Reads a YAML tree as a plan, or as a library when it holds only actions.
+fn read_yaml_document(
+    file: FileId,
+    root: &crate::syntax::yaml::Node,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Document> {
     let is_library = matches!(&root.kind, crate::syntax::yaml::NodeKind::Mapping(entries)
         if entries.iter().all(|(key, _)| key.as_scalar().is_some_and(|scalar| scalar.text == "actions")));
     if is_library {
-        Some(Document::Library(crate::syntax::plan::read_library(file, &root, diagnostics)))
+        Some(Document::Library(crate::syntax::plan::read_library(file, root, diagnostics)))
     } else {
-        crate::syntax::plan::read_plan(file, &root, diagnostics).map(|plan| Document::Plan(Box::new(plan)))
+        crate::syntax::plan::read_plan(file, root, diagnostics).map(|plan| Document::Plan(Box::new(plan)))
     }
 }
 
@@ -73,41 +85,76 @@ pub enum Form {
     Yaml,
 }
 
-/// Reads `text` (DSL when `from_dsl`, YAML otherwise) and prints it in `to`, comments carried.
-/// Returns `None` when the text does not read cleanly: a plan with a mistake in it is not
-/// rewritten, since what the mistake dropped would be lost. The diagnostics say why.
-#[must_use]
+/// Why [`convert`] or [`format`] wrote nothing.
+#[derive(Debug)]
+pub enum NotConverted {
+    /// The text does not read cleanly: a plan with a mistake in it is not rewritten, since what
+    /// the mistake dropped would be lost. The diagnostics say why.
+    Unreadable,
+    /// What would be written does not mean what the text means (a suppression comment would
+    /// cover something else); the refusal says which comment and why.
+    Unfaithful(faithful::Refusal),
+}
+
+/// Reads `text` (DSL when `from_dsl`, YAML otherwise) and prints it in `to`, comments carried:
+/// each suppression comment where it covers the same steps with the same codes, every other
+/// comment before the element it preceded or at the end of its line. What is printed is read
+/// back before it is returned ([`faithful::verify`]).
+///
+/// # Errors
+/// [`NotConverted::Unreadable`] when the text does not read cleanly (the diagnostics say why),
+/// [`NotConverted::Unfaithful`] when what would be written would mean something else.
 pub fn convert(
     file: FileId,
     text: &str,
     from_dsl: bool,
     to: Form,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<String> {
+) -> Result<String, NotConverted> {
     let before = diagnostics.len();
-    let document = read_document(file, text, from_dsl, diagnostics)?;
-    if diagnostics.len() > before {
-        return None;
-    }
-    let text_spans = match &document {
-        Document::Plan(plan) => comments::plan_text_spans(plan),
-        Document::Library(library) => comments::action_text_spans(&library.actions),
+    let (document, mut comments) = if from_dsl {
+        let document = read_document(file, text, true, diagnostics);
+        (document, comments::Comments::of_dsl(text))
+    } else {
+        match crate::syntax::yaml::parse(file, text) {
+            Ok(root) => {
+                let document = read_yaml_document(file, &root, diagnostics);
+                (document, comments::Comments::of_yaml(text, &root.scalar_spans()))
+            }
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                (None, comments::Comments::none())
+            }
+        }
     };
-    let mut comments =
-        if from_dsl { comments::Comments::of_dsl(text) } else { comments::Comments::of_yaml(text, &text_spans) };
+    let document = document.ok_or(NotConverted::Unreadable)?;
+    if diagnostics.len() > before {
+        return Err(NotConverted::Unreadable);
+    }
     if to == Form::Dsl {
         comments.skip_yaml_modeline();
     }
-    Some(match (&document, to) {
+    let reach = faithful::Reach::of(file, text, &document);
+    reach.reserve(&mut comments);
+    let written = match (&document, to) {
         (Document::Plan(plan), Form::Dsl) => print::plan(plan, &mut comments),
         (Document::Plan(plan), Form::Yaml) => yaml_out::plan(plan, &mut comments),
         (Document::Library(library), Form::Dsl) => print::library(library, &mut comments),
         (Document::Library(library), Form::Yaml) => yaml_out::library(library, &mut comments),
-    })
+    };
+    let done = match (from_dsl, to) {
+        (true, Form::Dsl) => "formatted",
+        (_, Form::Dsl) => "written as DSL",
+        (_, Form::Yaml) => "written as YAML",
+    };
+    faithful::verify(file, &document, &reach, &comments, &written, to, done).map_err(NotConverted::Unfaithful)?;
+    Ok(written)
 }
 
 /// `cutover fmt` on DSL text: the canonical form of the same plan or library.
-#[must_use]
-pub fn format(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+///
+/// # Errors
+/// As [`convert`].
+pub fn format(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<String, NotConverted> {
     convert(file, text, true, Form::Dsl, diagnostics)
 }

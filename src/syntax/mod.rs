@@ -7,6 +7,7 @@ pub mod dsl;
 pub mod manifest;
 pub mod plan;
 pub mod reader;
+pub mod suppression;
 pub mod yaml;
 
 use crate::codes::CUT001;

@@ -42,6 +42,14 @@ struct Line {
     end: u32,
 }
 
+impl Line {
+    /// The offsets whose source lines this line stands for; none for a line the source did not
+    /// write (an action's `readonly` has no place of its own).
+    fn offsets(&self) -> Vec<u32> {
+        if self.start == u32::MAX { Vec::new() } else { vec![self.start, self.end] }
+    }
+}
+
 impl Printer<'_> {
     fn indent(&mut self, depth: usize) {
         for _ in 0..depth {
@@ -58,16 +66,15 @@ impl Printer<'_> {
         }
     }
 
-    fn end_line(&mut self, offset: u32) {
-        if let Some(comment) = self.comments.trailing(offset) {
-            self.out.push_str(" #");
-            self.out.push_str(&comment);
-        }
-        self.out.push('\n');
+    /// Ends a line that stands for the source lines of `offsets`, with their comments.
+    fn end_line(&mut self, offsets: &[u32]) {
+        self.end_line_leaving(offsets, &[]);
     }
 
-    fn end_line_before(&mut self, offset: u32, limit: u32) {
-        if let Some(comment) = self.comments.trailing_before(offset, limit) {
+    /// As [`Self::end_line`], leaving the comments on the source lines of `leave` to the lines
+    /// of the output that write what is there (a block's opening line leaves its fields' own).
+    fn end_line_leaving(&mut self, offsets: &[u32], leave: &[u32]) {
+        if let Some(comment) = self.comments.trailing(offsets, leave) {
             self.out.push_str(" #");
             self.out.push_str(&comment);
         }
@@ -93,11 +100,11 @@ impl Printer<'_> {
     fn plan(&mut self, plan: &Plan) {
         self.leading(plan.language.span.start, 0);
         let _ = write!(self.out, "cutover {}", plan.language.value);
-        self.end_line(plan.language.span.end);
+        self.end_line(&[plan.language.span.start, plan.language.span.end]);
         self.out.push('\n');
         self.leading(plan.name.span.start, 0);
         let _ = write!(self.out, "plan {} {{", dsl_string(&plan.name.value));
-        self.end_line(plan.name.span.end);
+        self.end_line(&[plan.name.span.start, plan.name.span.end]);
 
         let mut header: Vec<Line> = Vec::new();
         let mut push = |keyword: &'static str, value: String, span: crate::source::Span| {
@@ -172,7 +179,7 @@ impl Printer<'_> {
                 }
                 self.out.push_str(&line.value);
             }
-            self.end_line(line.end);
+            self.end_line(&line.offsets());
         }
     }
 
@@ -184,28 +191,39 @@ impl Printer<'_> {
             crate::model::Phase::Main => "step",
         };
         let mut head = format!("{keyword} {}", dsl_word(&step.id.value));
+        // What the head line writes, wherever the source wrote it: a comment at the end of any
+        // of those lines ends the head line.
+        let mut head_offsets = vec![step.span.start, step.id.span.start, step.id.span.end];
+        let mut written_in_head = |span: crate::source::Span| head_offsets.extend([span.start, span.end]);
         if let Some(on) = &step.on {
             let _ = write!(head, " on {}", dsl_word(&on.value));
+            written_in_head(on.span);
         }
         if let Some(serial) = &step.serial {
             let _ = write!(head, " serial {}", serial.value);
+            written_in_head(serial.span);
         }
         if let Some(max_fail) = &step.max_fail {
             let _ = write!(head, " max_fail {}", max_fail.value);
+            written_in_head(max_fail.span);
         }
         if !step.after.is_empty() {
             let after: Vec<String> = step.after.iter().map(|name| dsl_word(&name.value)).collect();
             let _ = write!(head, " after {}", after.join(", "));
+            step.after.iter().for_each(|name| written_in_head(name.span));
         }
         let mut lines = Vec::new();
         if let Some(call) = &step.call {
             if let Some(estimate) = &step.tuning.estimate {
                 let _ = write!(head, " estimate {}", estimate.value);
+                written_in_head(estimate.span);
             }
             if let Some(timeout) = &step.tuning.timeout {
                 let _ = write!(head, " timeout {}", timeout.value);
+                written_in_head(timeout.span);
             }
             let _ = write!(head, ": {}", dsl_word(&call.action.value));
+            written_in_head(call.action.span);
             if !call.arguments.is_empty() {
                 let arguments: Vec<String> = call
                     .arguments
@@ -213,6 +231,10 @@ impl Printer<'_> {
                     .map(|argument| format!("{}: {}", dsl_word(&argument.name.value), dsl_word(&argument.value.value)))
                     .collect();
                 let _ = write!(head, "({})", arguments.join(", "));
+                for argument in &call.arguments {
+                    written_in_head(argument.name.span);
+                    written_in_head(argument.value.span);
+                }
             }
             command_lines(&step.commands, &mut lines);
             tuning_lines(&Tuning { estimate: None, timeout: None, retries: step.tuning.retries.clone() }, &mut lines);
@@ -227,17 +249,18 @@ impl Printer<'_> {
         }
         self.out.push_str(&head);
         if lines.is_empty() && step.call.is_some() {
-            self.end_line(step.span.end);
+            head_offsets.push(step.span.end);
+            self.end_line(&head_offsets);
             return;
         }
         self.out.push_str(" {");
-        let first_field = lines.iter().map(|line| line.start).min().unwrap_or(u32::MAX);
-        self.end_line_before(step.id.span.end, first_field);
+        let block_lines: Vec<u32> = lines.iter().flat_map(Line::offsets).collect();
+        self.end_line_leaving(&head_offsets, &block_lines);
         self.block_lines(&lines, 2);
         self.leading(step.span.end, 2);
         self.indent(1);
         self.out.push('}');
-        self.end_line(step.span.end);
+        self.end_line(&[step.span.end]);
     }
 
     fn actions(&mut self, actions: &[Action], library: bool) {
@@ -267,11 +290,11 @@ impl Printer<'_> {
             let _ = write!(self.out, "({})", params.join(", "));
         }
         self.out.push_str(" {");
-        let first_field = [
-            action.commands.run.as_ref().map(|run| run.span.start),
-            action.params.first().map(|param| param.name.span.end),
-        ];
-        self.end_line_before(action.name.span.end, first_field.into_iter().flatten().min().unwrap_or(u32::MAX));
+        let mut head_offsets = vec![action.name.span.start, action.name.span.end];
+        for param in &action.params {
+            head_offsets.extend([param.name.span.start, param.kind.span.end]);
+            head_offsets.extend(param.default.iter().map(|default| default.span.end));
+        }
         let mut lines = Vec::new();
         command_lines(&action.commands, &mut lines);
         let mut tuning = action.tuning.clone();
@@ -289,6 +312,8 @@ impl Printer<'_> {
         if action.readonly {
             lines.push(Line { keyword: "readonly", value: String::new(), start: u32::MAX, end: u32::MAX });
         }
+        let block_lines: Vec<u32> = lines.iter().flat_map(Line::offsets).collect();
+        self.end_line_leaving(&head_offsets, &block_lines);
         self.block_lines(&lines, 1);
         self.out.push_str("}\n");
     }

@@ -1,5 +1,7 @@
 //! Writing values back: a DSL word or string, a YAML plain or double-quoted scalar. Whatever
-//! the text, what is written reads back as exactly that text.
+//! the text, what is written reads back as exactly that text, on one line: every line break any
+//! reader knows (`\n`, `\r`, U+0085, U+2028, U+2029) and every character YAML does not allow
+//! in a file is an escape.
 
 use std::fmt::Write as _;
 /// Whether the grammar reads `text` as one bare word.
@@ -28,7 +30,7 @@ pub fn dsl_string(text: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
@@ -61,7 +63,9 @@ pub fn yaml_string(text: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
-            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if c.is_control()
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
+            {
                 let code = u32::from(c);
                 if code <= 0xffff {
                     let _ = write!(out, "\\u{code:04x}");

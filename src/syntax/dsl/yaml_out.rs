@@ -47,15 +47,28 @@ impl Printer<'_> {
         self.out.push_str(key);
         self.out.push_str(": ");
         self.out.push_str(value);
-        self.end_line(span.end);
+        self.end_line(&[span.start, span.end]);
     }
 
-    fn end_line(&mut self, offset: u32) {
-        if let Some(comment) = self.comments.trailing(offset) {
+    /// Ends a line that stands for the source lines of `offsets`, with their comments.
+    fn end_line(&mut self, offsets: &[u32]) {
+        if let Some(comment) = self.comments.trailing(offsets, &[]) {
             self.out.push_str(" #");
             self.out.push_str(&comment);
         }
         self.out.push('\n');
+    }
+
+    /// Adds the comments at the end of the source lines of `offsets` to the line just written:
+    /// a DSL step's closing `} # …` has no line of its own in YAML, and its comment must stay
+    /// after code.
+    fn end_last_line_too(&mut self, offsets: &[u32]) {
+        if let Some(comment) = self.comments.trailing(offsets, &[]) {
+            self.out.pop();
+            self.out.push_str(" #");
+            self.out.push_str(&comment);
+            self.out.push('\n');
+        }
     }
 
     fn blank_if_written(&mut self, offset: u32) {
@@ -128,7 +141,7 @@ impl Printer<'_> {
         self.leading(step.span.start, "  ");
         self.out.push_str("  - id: ");
         self.out.push_str(&yaml_scalar(&step.id.value));
-        self.end_line(step.id.span.end);
+        self.end_line(&[step.span.start, step.id.span.start, step.id.span.end]);
         let indent = "    ";
         if let Some(call) = &step.call {
             self.field(indent, "do", &yaml_scalar(&call.action.value), call.action.span);
@@ -163,6 +176,7 @@ impl Printer<'_> {
         if let Some(readonly) = &step.readonly {
             self.field(indent, "readonly", if readonly.value { "true" } else { "false" }, readonly.span);
         }
+        self.end_last_line_too(&[step.span.end]);
     }
 
     fn commands(&mut self, indent: &str, commands: &Commands) {
@@ -231,7 +245,7 @@ impl Printer<'_> {
         self.out.push_str("  ");
         self.out.push_str(&yaml_scalar(&action.name.value));
         self.out.push(':');
-        self.end_line(action.name.span.end);
+        self.end_line(&[action.name.span.start, action.name.span.end]);
         let indent = "    ";
         if let (Some(first), Some(last)) = (action.params.first(), action.params.last()) {
             let items: Vec<String> = action

@@ -56,6 +56,23 @@ impl Node {
         }
     }
 
+    /// The spans of every scalar in the tree, keys included, in no particular order: where a
+    /// `#` is text and not a comment.
+    #[must_use]
+    pub fn scalar_spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let mut pending = vec![self];
+        while let Some(node) = pending.pop() {
+            match &node.kind {
+                NodeKind::Null => {}
+                NodeKind::Scalar(_) => spans.push(node.span),
+                NodeKind::Sequence(items) => pending.extend(items),
+                NodeKind::Mapping(entries) => pending.extend(entries.iter().flat_map(|(key, value)| [key, value])),
+            }
+        }
+        spans
+    }
+
     /// A word for what the node is, for messages: "a mapping", "a list".
     #[must_use]
     pub fn describe(&self) -> &'static str {
