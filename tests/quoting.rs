@@ -237,3 +237,54 @@ proptest! {
         in_every_place(&value, &scratch.join("pwned"));
     }
 }
+
+/// A plan whose names are any the grammar allows: the script built from it runs under real
+/// bash and reports every name as written, and its journal records them.
+fn names_run(plan_name: &str, step: &str, host: &str) {
+    let plan = format!(
+        "cutover: 1\nplan: {plan_name}\nmanifest: m.yaml\ninventory: i.yaml\nsteps:\n  - {{ id: {}, run: \"printf '%s' \\\"$CUTOVER_HOST\\\" > seen\", rollback: \"true\", on: app }}\n",
+        yaml_double_quoted(step)
+    );
+    let inventory = format!("groups: {{ app: [{}] }}\n", yaml_double_quoted(host));
+    let plan = plan.replace(&format!("plan: {plan_name}"), &format!("plan: {}", yaml_double_quoted(plan_name)));
+    let sources = cutover::source::SourceMap::with_files([
+        (PathBuf::from("n/plan.yaml"), plan),
+        (PathBuf::from("n/m.yaml"), MANIFEST.to_owned()),
+        (PathBuf::from("n/i.yaml"), inventory),
+    ]);
+    let compilation = cutover::compile(sources, &PathBuf::from("n/plan.yaml")).expect("in memory");
+    let codes: Vec<String> = compilation.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect();
+    let lowered = compilation.lowered.unwrap_or_else(|| panic!("{plan_name:?} {step:?} {host:?}: {codes:?}"));
+    let directory = common::scratch("quoting-names");
+    let script = directory.join("plan.sh");
+    std::fs::write(&script, cutover::emit::sh::emit(&lowered)).expect("write");
+    let run = std::process::Command::new("bash")
+        .arg(&script)
+        .arg("--local")
+        .current_dir(&directory)
+        .env("CUTOVER_STATE_DIR", directory.join("state"))
+        .output()
+        .expect("bash runs");
+    let output = common::text(&run);
+    assert_eq!(run.status.code(), Some(0), "{output}");
+    assert!(output.contains(&format!("[1/1] {step} @ {host} … ok")), "{output}");
+    assert!(output.contains(&format!("plan {plan_name} done")), "{output}");
+    assert_eq!(std::fs::read_to_string(directory.join("seen")).expect("the step ran"), host);
+    let journal = std::fs::read_to_string(directory.join("state/journal")).expect("journal");
+    assert!(journal.contains(&format!("1 {step} {host}")), "{journal}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_valid_name_runs_as_written(
+        plan_name in "[A-Za-z0-9][A-Za-z0-9._-]{0,12}",
+        step in "[A-Za-z0-9][A-Za-z0-9._-]{0,12}",
+        host in "[A-Za-z0-9][A-Za-z0-9._@:-]{0,12}",
+    ) {
+        // `local` is the machine running the plan, not an inventory host.
+        let host = if host == "local" { "local-1".to_owned() } else { host };
+        names_run(&plan_name, &step, &host);
+    }
+}
