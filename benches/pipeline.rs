@@ -26,10 +26,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use cutover::check::{self, Inputs, resolve};
+use cutover::check;
 use cutover::config::Settings;
 use cutover::graph::StepGraph;
 use cutover::model::{Inventory, Library, Manifest, Plan};
+use cutover::resolve::{self, Inputs};
 use cutover::source::SourceMap;
 use cutover::syntax::{manifest, plan, yaml};
 

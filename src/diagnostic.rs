@@ -136,6 +136,18 @@ fn edit_distance(left: &str, right: &str) -> usize {
     previous[right.len()]
 }
 
+/// Long or multi-line values are cut for messages; the span shows the whole of them.
+#[must_use]
+pub fn abbreviate(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() > 40 || line.len() < text.len() {
+        let cut: String = line.chars().take(40).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Inputs};
+use crate::check;
 use crate::codes::CUT007;
 use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Note};
 use crate::lower::{self, LoweredPlan, SourceInput};
 use crate::model::{Library, Spanned};
+use crate::resolve::Inputs;
 use crate::source::{FileId, LoadError, SourceMap};
 use crate::syntax::{dsl, manifest, plan, yaml};
 
@@ -128,7 +129,7 @@ fn check_and_lower<'m>(
         let input = |role: &'static str, path: String, file: FileId| SourceInput {
             role,
             path,
-            sha256: sha256_hex(sources.get(file).text.as_bytes()),
+            sha256: crate::source::sha256_hex(sources.get(file).text.as_bytes()),
         };
         let plan_name = sources
             .get(plan.file)
@@ -167,17 +168,6 @@ fn read_prelude(file: FileId) -> std::borrow::Cow<'static, Library> {
         (read_file, prelude) if *read_file == file => std::borrow::Cow::Borrowed(prelude),
         _ => std::borrow::Cow::Owned(read(file)),
     }
-}
-
-/// The sha256 of some bytes, as lowercase hex.
-#[must_use]
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    use std::fmt::Write as _;
-    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
 }
 
 /// Loads a file the plan names, relative to the plan's folder; a failure is CUT007 at the name.

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::graph::paths::{StopKind, upgrade_path};
+use crate::model::paths::{StopKind, upgrade_path};
 use crate::model::{Inventory, LockMode, Manifest};
 
 /// The files of a scaffold, by name relative to the plan set's folder, in writing order.

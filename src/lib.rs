@@ -38,6 +38,7 @@ pub mod lower;
 pub mod model;
 mod parallel;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod schema;
 pub mod source;

@@ -5,33 +5,18 @@
 //! diagnostic of the run.
 
 pub(crate) mod commands;
-pub mod resolve;
 pub mod rules;
 mod suppress;
-pub mod template;
 
 use std::sync::OnceLock;
 
 use crate::diagnostic::{Diagnostic, Note};
 use crate::graph::StepGraph;
 use crate::graph::flow::{self, Flow, Verdict};
-use crate::model::{Inventory, Library, Manifest, Plan};
+
 use crate::source::SourceMap;
 
-use resolve::Resolved;
-
-/// What a plan is checked against: everything the front ends read.
-#[derive(Debug)]
-pub struct Inputs<'m> {
-    pub plan: &'m Plan,
-    /// `None` when it could not be read; the checks that need it are skipped.
-    pub manifest: Option<&'m Manifest>,
-    pub inventory: Option<&'m Inventory>,
-    pub libraries: &'m [Library],
-    pub prelude: &'m Library,
-    /// From `cutover.toml`, or the defaults.
-    pub settings: &'m crate::config::Settings,
-}
+use crate::resolve::{Inputs, Resolved};
 
 /// Everything the rules look at.
 pub struct Context<'c, 'm> {
@@ -121,7 +106,7 @@ pub fn check_then<'m, T: Send>(
     mut diagnostics: Vec<Diagnostic>,
     then: impl FnOnce(&Checked<'m>) -> T + Send,
 ) -> (Outcome<'m>, Option<T>) {
-    let resolved = resolve::resolve(inputs, sources, &mut diagnostics);
+    let resolved = crate::resolve::resolve(inputs, sources, &mut diagnostics);
     let graph = StepGraph::build(&resolved, inputs.manifest);
     let order = graph.order();
     let flow = match (&order, inputs.manifest, inputs.inventory) {

@@ -36,7 +36,7 @@ fn text(plan: &LoweredPlan) -> String {
         if step.phase == "preflight" {
             out.push_str(" (preflight)");
         }
-        if step.on != crate::check::resolve::LOCAL {
+        if step.on != crate::resolve::LOCAL {
             let _ = write!(out, " on {} [{}]", step.on, step.hosts.join(", "));
         }
         if let Some(serial) = &step.serial {

@@ -1,5 +1,5 @@
 //! `cutover paths --manifest M --inventory I`: each host's installed version of each component
-//! of the manifest, mapped to its upgrade path and required stops (`graph::paths`, the same
+//! of the manifest, mapped to its upgrade path and required stops (`model::paths`, the same
 //! judgement as CUT012/CUT013), as aligned text or JSON (`docs/paths.md`).
 //!
 //! Exit codes: 0 every host that has a component has a path (or is at the target), 1 some host
@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::Failure;
 use super::render::{Renderer, count, tally};
 use crate::diagnostic::Diagnostic;
-use crate::graph::paths::{NoPath, Stop, StopKind, upgrade_path};
+use crate::model::paths::{NoPath, Stop, StopKind, upgrade_path};
 use crate::model::{Component, Inventory, Manifest};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::yaml::{self, Node};

@@ -44,7 +44,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
 /// The label of a step: its id, and where it runs.
 fn label(step: &crate::lower::LoweredStep) -> String {
     let mut text = step.id.clone();
-    if step.on != crate::check::resolve::LOCAL {
+    if step.on != crate::resolve::LOCAL {
         let _ = write!(text, "\non {}", step.on);
         if let Some(serial) = &step.serial {
             let _ = write!(text, ", serial {serial}");

@@ -48,7 +48,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
 }
 
 fn label(step: &crate::lower::LoweredStep) -> String {
-    if step.on == crate::check::resolve::LOCAL {
+    if step.on == crate::resolve::LOCAL {
         step.id.clone()
     } else {
         match &step.serial {

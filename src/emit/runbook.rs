@@ -60,8 +60,8 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
     let mut hosts: Vec<&str> = plan.instances.iter().map(|instance| instance.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    let runs_locally = hosts.contains(&crate::check::resolve::LOCAL);
-    hosts.retain(|host| *host != crate::check::resolve::LOCAL);
+    let runs_locally = hosts.contains(&crate::resolve::LOCAL);
+    hosts.retain(|host| *host != crate::resolve::LOCAL);
     let local = if runs_locally { ", and the machine running the plan" } else { "" };
     let _ = writeln!(out, "| Hosts | {} |", cell(&format!("{}: {}{local}", hosts.len(), hosts.join(", "))));
     if let Some(window) = plan.window_seconds {

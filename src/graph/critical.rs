@@ -4,9 +4,9 @@
 //! Lowering reports it and CUT034 judges it against the window; both call [`critical_path`], so
 //! the number in the runbook and the number the check compares can never disagree.
 
-use crate::check::resolve::ResolvedStep;
 use crate::graph::StepGraph;
 use crate::model::{Percent, Phase};
+use crate::resolve::ResolvedStep;
 
 /// The share of the window kept free when the plan sets no `buffer` (SPEC §1.3).
 pub const DEFAULT_BUFFER: Percent = Percent(2000);

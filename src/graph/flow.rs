@@ -8,8 +8,10 @@ use std::collections::HashMap;
 
 use semver::Version;
 
-use crate::check::resolve::Resolved;
-use crate::model::{Component, Inventory, Manifest};
+pub use crate::model::paths::Verdict;
+use crate::model::paths::judge;
+use crate::model::{Inventory, Manifest};
+use crate::resolve::Resolved;
 use crate::source::Span;
 
 /// One release on one host: `component` goes from `from` (nothing: a fresh install) to `to`.
@@ -24,29 +26,6 @@ pub struct Hop {
     /// The release argument.
     pub span: Span,
     pub verdict: Verdict,
-}
-
-/// Whether a hop follows the manifest's upgrade paths.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Fine,
-    /// The host already has this version: the step does nothing there.
-    AlreadyThere,
-    /// No known path from `from` to `to` (CUT012). `cause` points at the manifest's paths.
-    NoPath {
-        cause: Span,
-        reason: String,
-    },
-    /// The hop jumps over a required stop (CUT013).
-    SkippedStop {
-        stop: Version,
-        cause: Span,
-    },
-    /// The hop goes back below a stop it already passed, or takes stops out of order (CUT013).
-    OutOfOrder {
-        stop: Version,
-        cause: Span,
-    },
 }
 
 /// Every hop of the plan, and where each host ends.
@@ -147,141 +126,4 @@ pub fn walk(resolved: &Resolved<'_>, order: &[usize], manifest: &Manifest, inven
     }
     flow.finals = current;
     flow
-}
-
-/// Judges one hop against the component's `upgrade_from` edges and `required_stops`.
-pub(crate) fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict {
-    let Some(from) = from else { return Verdict::Fine };
-    if from == to {
-        return Verdict::AlreadyThere;
-    }
-    if from > to {
-        // Back down onto a stop already passed: the stops are taken out of order.
-        let stop = component
-            .upgrade_from
-            .iter()
-            .flat_map(|edge| edge.via.iter())
-            .chain(component.required_stops.iter())
-            .find(|stop| &stop.value == to);
-        if let Some(stop) = stop {
-            return Verdict::OutOfOrder { stop: from.clone(), cause: stop.span };
-        }
-        return Verdict::NoPath {
-            cause: component.version.span,
-            reason: format!("{from} is newer than {to}: a release step cannot downgrade"),
-        };
-    }
-    // GitLab-style stops: any hop that crosses one must land on it.
-    if let Some(stop) = component.required_stops.iter().find(|stop| &stop.value > from && &stop.value < to) {
-        return Verdict::SkippedStop { stop: stop.value.clone(), cause: stop.span };
-    }
-    if component.upgrade_from.is_empty() {
-        return Verdict::Fine;
-    }
-    let is_target = to == &component.version.value;
-    // A hop to a `via` stop: the first stop of a path from `from`, or the stop after `from`.
-    for edge in &component.upgrade_from {
-        let Some(position) = edge.via.iter().position(|stop| &stop.value == to) else { continue };
-        let previous = position.checked_sub(1).map(|index| &edge.via[index].value);
-        if previous == Some(from) || (position == 0 && edge.from.value.matches(from)) {
-            return Verdict::Fine;
-        }
-        if edge.from.value.matches(from) {
-            return Verdict::SkippedStop { stop: edge.via[0].value.clone(), cause: edge.via[0].span };
-        }
-        if let Some(later) = edge.via.iter().skip(position + 1).find(|stop| &stop.value == from) {
-            return Verdict::OutOfOrder { stop: later.value.clone(), cause: later.span };
-        }
-        if let Some(previous_stop) = position.checked_sub(1).map(|index| &edge.via[index])
-            && from < &previous_stop.value
-        {
-            return Verdict::SkippedStop { stop: previous_stop.value.clone(), cause: previous_stop.span };
-        }
-    }
-    // A stop that no path reaches from this version: neither the start of its path (the `from`
-    // range does not match) nor the stop after the one the host is at.
-    if let Some(edge) = component.upgrade_from.iter().find(|edge| edge.via.iter().any(|stop| &stop.value == to)) {
-        return Verdict::NoPath {
-            cause: edge.span,
-            reason: format!("the path through the stop {to} starts from `{}`", edge.from_text),
-        };
-    }
-    if is_target {
-        // The last stop of a path leads to the target.
-        if component.upgrade_from.iter().any(|edge| edge.via.last().is_some_and(|stop| &stop.value == from)) {
-            return Verdict::Fine;
-        }
-        let matching: Vec<_> = component.upgrade_from.iter().filter(|edge| edge.from.value.matches(from)).collect();
-        if matching.iter().any(|edge| edge.via.is_empty()) {
-            return Verdict::Fine;
-        }
-        if let Some(edge) = matching.first() {
-            return Verdict::SkippedStop { stop: edge.via[0].value.clone(), cause: edge.via[0].span };
-        }
-        return Verdict::NoPath {
-            cause: component.upgrade_from[0].span,
-            reason: format!(
-                "the manifest lists upgrades to {} only from {}",
-                component.version.value,
-                component
-                    .upgrade_from
-                    .iter()
-                    .map(|edge| format!("`{}`", edge.from_text))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-    }
-    Verdict::Fine
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn version(text: &str) -> Version {
-        crate::model::parse_version(text).unwrap()
-    }
-
-    /// A dten-core 4.2.0 with these paths.
-    fn component(edges: &[(&str, &[&str])], stops: &[&str]) -> Component {
-        crate::testing::component("4.2.0", edges, stops)
-    }
-
-    #[test]
-    fn via_stops_must_be_taken_in_order() {
-        let dten = component(&[(">=4.0.0, <4.2.0", &[]), (">=3.6.0, <4.0.0", &["4.0.3"])], &[]);
-        assert_eq!(judge(&dten, Some(&version("3.9.2")), &version("4.0.3")), Verdict::Fine);
-        assert_eq!(judge(&dten, Some(&version("4.0.3")), &version("4.2.0")), Verdict::Fine);
-        assert_eq!(judge(&dten, Some(&version("4.1.0")), &version("4.2.0")), Verdict::Fine);
-        assert!(matches!(judge(&dten, Some(&version("3.9.2")), &version("4.2.0")), Verdict::SkippedStop { .. }));
-        assert!(matches!(judge(&dten, Some(&version("3.1.0")), &version("4.2.0")), Verdict::NoPath { .. }));
-        assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("4.0.3")), Verdict::OutOfOrder { .. }));
-        assert!(matches!(judge(&dten, Some(&version("4.2.0")), &version("3.9.2")), Verdict::NoPath { .. }));
-        assert_eq!(judge(&dten, Some(&version("4.2.0")), &version("4.2.0")), Verdict::AlreadyThere);
-        assert_eq!(judge(&dten, None, &version("4.2.0")), Verdict::Fine);
-        // A stop reached from a version its path does not start from.
-        assert!(matches!(judge(&dten, Some(&version("3.1.0")), &version("4.0.3")), Verdict::NoPath { .. }));
-    }
-
-    #[test]
-    fn chains_of_via_stops() {
-        let chain = component(&[(">=3.0.0, <4.0.0", &["3.9.9", "4.0.3"])], &[]);
-        assert_eq!(judge(&chain, Some(&version("3.1.0")), &version("3.9.9")), Verdict::Fine);
-        assert_eq!(judge(&chain, Some(&version("3.9.9")), &version("4.0.3")), Verdict::Fine);
-        assert_eq!(judge(&chain, Some(&version("4.0.3")), &version("4.2.0")), Verdict::Fine);
-        assert!(
-            matches!(judge(&chain, Some(&version("3.1.0")), &version("4.0.3")), Verdict::SkippedStop { stop, .. } if stop == version("3.9.9"))
-        );
-    }
-
-    #[test]
-    fn required_stops_must_be_landed_on() {
-        let gitlab = component(&[], &["16.3.9", "16.7.10", "16.11.10"]);
-        assert_eq!(judge(&gitlab, Some(&version("16.3.9")), &version("16.7.10")), Verdict::Fine);
-        assert!(
-            matches!(judge(&gitlab, Some(&version("16.3.9")), &version("16.11.10")), Verdict::SkippedStop { stop, .. } if stop == version("16.7.10"))
-        );
-        assert!(matches!(judge(&gitlab, Some(&version("16.11.10")), &version("4.2.0")), Verdict::NoPath { .. }));
-    }
 }

@@ -6,7 +6,6 @@
 
 pub mod critical;
 pub mod flow;
-pub mod paths;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -14,8 +13,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::check::resolve::Resolved;
 use crate::model::Manifest;
+use crate::resolve::Resolved;
 use crate::source::Span;
 
 /// The steps (with the release argument's span) that release one component, by version.

@@ -11,12 +11,12 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::check::Checked;
-use crate::check::resolve::{Bound, UndoPlan, Value};
-use crate::check::template::{Part, Quoting, Template};
 use crate::graph::EdgeKind;
 use crate::graph::critical;
 use crate::graph::flow::Verdict;
 use crate::model::ParamType;
+use crate::resolve::template::{Part, Quoting, Template};
+use crate::resolve::{Bound, UndoPlan, Value};
 
 /// The `format` field of the JSON output; bumped on any incompatible change.
 pub const FORMAT: &str = "cutover-plan/1";

@@ -5,9 +5,10 @@
 //! stage knows which one was used.
 
 pub mod names;
+pub mod paths;
 mod values;
 
-pub use values::{Duration, Percent, Serial, parse_version, parse_version_req};
+pub use values::{Duration, Percent, Serial, parse_bool, parse_version, parse_version_req};
 
 use indexmap::IndexMap;
 

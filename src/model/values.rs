@@ -173,6 +173,16 @@ pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
         .map_err(|error| format!("`{text}` is not a version requirement like \">=3.0, <4\" ({error})"))
 }
 
+/// `true`/`false` (YAML 1.2's core schema; `yes`, `on` and friends are not booleans here).
+#[must_use]
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

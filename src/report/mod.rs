@@ -77,7 +77,7 @@ impl Finding {
     #[must_use]
     pub fn fingerprint(&self) -> String {
         let key = format!("{}\u{0}{}\u{0}{}\u{0}{}", self.code, self.location.file, self.snippet, self.message);
-        crate::driver::sha256_hex(key.as_bytes())[..32].to_owned()
+        crate::source::sha256_hex(key.as_bytes())[..32].to_owned()
     }
 }
 

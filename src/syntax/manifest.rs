@@ -4,13 +4,14 @@ use indexmap::IndexMap;
 
 use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::abbreviate;
 use crate::model::names::{self, NameKind};
 use crate::model::{
     Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned,
     UpgradeEdge,
 };
 use crate::source::{FileId, Span};
-use crate::syntax::reader::{Reader, abbreviate};
+use crate::syntax::reader::Reader;
 use crate::syntax::yaml::{Node, NodeKind};
 
 pub(crate) const MANIFEST_FIELDS: &[&str] =

@@ -61,7 +61,7 @@ impl Reader<'_> {
     /// A CUT001 at `node`: the value is of the wrong form.
     pub fn wrong_form(&mut self, node: &Node, expected: &str) {
         let found = match &node.kind {
-            NodeKind::Scalar(scalar) => format!("`{}`", abbreviate(&scalar.text)),
+            NodeKind::Scalar(scalar) => format!("`{}`", crate::diagnostic::abbreviate(&scalar.text)),
             _ => node.describe().to_owned(),
         };
         self.report(
@@ -83,7 +83,7 @@ impl Reader<'_> {
                     let diagnostic = Diagnostic::new(
                         CUT002,
                         key.span,
-                        format!("unknown field `{}` in {context}", abbreviate(&scalar.text)),
+                        format!("unknown field `{}` in {context}", crate::diagnostic::abbreviate(&scalar.text)),
                     )
                     .with_primary_label("not a field of this")
                     .with_optional_help(
@@ -195,7 +195,7 @@ impl Reader<'_> {
     }
 
     pub fn boolean(&mut self, fields: &Fields<'_>, key: &str) -> Option<Spanned<bool>> {
-        self.parsed(fields, key, "`true` or `false`", parse_bool)
+        self.parsed(fields, key, "`true` or `false`", crate::model::parse_bool)
     }
 
     pub fn version_of(&mut self, node: &Node) -> Option<Spanned<semver::Version>> {
@@ -225,31 +225,9 @@ impl Reader<'_> {
     }
 }
 
-/// `true`/`false` (YAML 1.2's core schema; `yes`, `on` and friends are not booleans here).
-#[must_use]
-pub fn parse_bool(text: &str) -> Option<bool> {
-    match text {
-        "true" | "True" | "TRUE" => Some(true),
-        "false" | "False" | "FALSE" => Some(false),
-        _ => None,
-    }
-}
-
 /// A mapping's span covers all of it; a "missing field" points at its first line only.
 fn first_line(span: crate::source::Span) -> crate::source::Span {
     crate::source::Span { end: span.start, ..span }
-}
-
-/// Long or multi-line values are cut for messages; the span shows the whole of them.
-#[must_use]
-pub fn abbreviate(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.chars().count() > 40 || line.len() < text.len() {
-        let cut: String = line.chars().take(40).collect();
-        format!("{cut}…")
-    } else {
-        line.to_owned()
-    }
 }
 
 #[cfg(test)]

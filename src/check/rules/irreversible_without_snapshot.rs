@@ -26,7 +26,7 @@
 //! it in the irreversible step's `after`.
 
 use crate::check::Context;
-use crate::check::resolve::{ResolvedStep, UndoPlan};
+use crate::resolve::{ResolvedStep, UndoPlan};
 use crate::codes::CUT031;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Effect, Phase, Undo};

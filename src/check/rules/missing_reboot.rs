@@ -28,7 +28,7 @@
 //! `- { id: reboot-app, do: reboot, on: app, serial: 1, after: [install-kmod] }`.
 
 use crate::check::Context;
-use crate::check::resolve::ResolvedStep;
+use crate::resolve::ResolvedStep;
 use crate::codes::{CUT019, Severity};
 use crate::diagnostic::Diagnostic;
 use crate::graph::flow::Verdict;

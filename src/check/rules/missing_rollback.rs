@@ -20,7 +20,7 @@
 //! or `readonly: true` if it changes nothing.
 
 use crate::check::Context;
-use crate::check::resolve::UndoPlan;
+use crate::resolve::UndoPlan;
 use crate::codes::CUT030;
 use crate::diagnostic::Diagnostic;
 

@@ -27,7 +27,7 @@
 //! `….drop`) is not reported: removing a removed key is the right thing to do.
 
 use crate::check::Context;
-use crate::check::resolve::{Bound, ResolvedStep};
+use crate::resolve::{Bound, ResolvedStep};
 use crate::codes::CUT015;
 use crate::diagnostic::Diagnostic;
 use crate::model::{ConfigKey, ParamType};
@@ -61,7 +61,7 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 /// A step that sets a key of the config matrix.
 pub(super) struct KeySet<'c, 'm> {
-    /// The step's index in [`crate::check::resolve::Resolved::steps`].
+    /// The step's index in [`crate::resolve::Resolved::steps`].
     pub index: usize,
     pub step: &'c ResolvedStep<'m>,
     /// The `config_key` argument.

@@ -42,7 +42,7 @@
 use std::collections::BTreeMap;
 
 use crate::check::Context;
-use crate::check::resolve::ResolvedStep;
+use crate::resolve::ResolvedStep;
 use crate::codes::CUT017;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Component, ConfigKey, Manifest, ParamType, Spanned};

@@ -45,8 +45,8 @@
 //! or add the verifying step to the release step's `after`.
 
 use crate::check::Context;
-use crate::check::resolve::ResolvedStep;
-use crate::check::template::{Part, Template};
+use crate::resolve::ResolvedStep;
+use crate::resolve::template::{Part, Template};
 use crate::codes::CUT038;
 use crate::diagnostic::Diagnostic;
 

@@ -47,7 +47,7 @@
 //! sum is complete.
 
 use crate::check::Context;
-use crate::check::resolve::ResolvedStep;
+use crate::resolve::ResolvedStep;
 use crate::codes::{CUT034, Severity};
 use crate::diagnostic::Diagnostic;
 use crate::graph::critical::{self, CriticalPath};

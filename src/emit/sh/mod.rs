@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use super::comment;
-use crate::check::template::quote;
 use crate::lower::LoweredPlan;
+use crate::resolve::template::quote;
 
 /// The runner appended to every script.
 const RUNTIME: &str = include_str!("runtime.sh");
@@ -17,7 +17,7 @@ const RUNTIME: &str = include_str!("runtime.sh");
 #[must_use]
 pub fn emit(plan: &LoweredPlan) -> String {
     let instances = instance_section(plan);
-    let fingerprint = crate::driver::sha256_hex(instances.as_bytes());
+    let fingerprint = crate::source::sha256_hex(instances.as_bytes());
     let mut out = String::new();
     header(plan, &mut out);
     let _ = writeln!(out, "readonly CUTOVER_PLAN={}", data(&plan.plan));

@@ -179,7 +179,7 @@ impl DslReader<'_> {
             Diagnostic::new(
                 CUT001,
                 value.span,
-                format!("expected {expected}, found `{}`", crate::syntax::reader::abbreviate(&value.value)),
+                format!("expected {expected}, found `{}`", crate::diagnostic::abbreviate(&value.value)),
             )
             .with_primary_label(format!("expected {expected}")),
         );

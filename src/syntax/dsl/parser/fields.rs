@@ -54,7 +54,7 @@ impl DslReader<'_> {
             Diagnostic::new(
                 CUT002,
                 span,
-                format!("unknown field `{}` in {context}", crate::syntax::reader::abbreviate(&word)),
+                format!("unknown field `{}` in {context}", crate::diagnostic::abbreviate(&word)),
             )
             .with_primary_label("not a field of this")
             .with_optional_help(

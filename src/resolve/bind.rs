@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::{Bound, CompiledAction, LOCAL, ReleaseArgument, ResolvedStep, Target, UndoPlan, Value};
-use crate::check::Inputs;
-use crate::check::template::Template;
 use crate::codes::{CUT006, CUT010, CUT011};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{Action, Duration, ParamType, Spanned, Step, Undo, parse_version};
+use crate::resolve::Inputs;
+use crate::resolve::template::Template;
 use crate::source::{SourceMap, Span};
 
 pub(super) struct Binder<'a, 'm> {
@@ -234,7 +234,7 @@ impl<'m> Binder<'_, 'm> {
                 }
             }
             ParamType::Bool => {
-                if let Some(flag) = crate::syntax::reader::parse_bool(text) {
+                if let Some(flag) = crate::model::parse_bool(text) {
                     bound(Value::Bool(flag))
                 } else {
                     diagnostics.push(wrong("`true` or `false`"));
@@ -556,10 +556,7 @@ fn wrong_type(value: &Spanned<String>, parameter: &str, expected: &str) -> Diagn
     Diagnostic::new(
         CUT006,
         value.span,
-        format!(
-            "argument `{parameter}` expects {expected}, found `{}`",
-            crate::syntax::reader::abbreviate(&value.value)
-        ),
+        format!("argument `{parameter}` expects {expected}, found `{}`", crate::diagnostic::abbreviate(&value.value)),
     )
     .with_primary_label(format!("not {expected}"))
 }

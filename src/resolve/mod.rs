@@ -10,17 +10,31 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use crate::check::Inputs;
-use crate::check::template::Template;
 use crate::codes::{CUT003, CUT004};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::names::{self, NameKind};
 use crate::model::{Action, Duration, Effect, MaxFail, Migration, ParamType, Phase, Retries, Serial, Step};
+use crate::model::{Inventory, Library, Manifest, Plan};
+use crate::resolve::template::Template;
 use crate::source::{SourceMap, Span};
 
 mod bind;
+pub mod template;
 
 use bind::{Binder, Templates};
+
+/// What a plan is checked against: everything the front ends read.
+#[derive(Debug)]
+pub struct Inputs<'m> {
+    pub plan: &'m Plan,
+    /// `None` when it could not be read; the checks that need it are skipped.
+    pub manifest: Option<&'m Manifest>,
+    pub inventory: Option<&'m Inventory>,
+    pub libraries: &'m [Library],
+    pub prelude: &'m Library,
+    /// From `cutover.toml`, or the defaults.
+    pub settings: &'m crate::config::Settings,
+}
 
 /// The name of the machine that runs the plan, the default target of a step.
 pub const LOCAL: &str = "local";
