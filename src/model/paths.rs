@@ -36,6 +36,7 @@ pub enum Verdict {
 }
 
 /// Judges one hop against the component's `upgrade_from` edges and `required_stops`.
+#[must_use]
 pub fn judge(component: &Component, from: Option<&Version>, to: &Version) -> Verdict {
     let Some(from) = from else { return Verdict::Fine };
     if from == to {
