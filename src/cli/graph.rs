@@ -8,6 +8,7 @@ use super::render::Renderer;
 use super::{Failure, GraphFormat, compile};
 use crate::emit;
 use crate::lower::LoweredPlan;
+use crate::lower::Phase;
 
 pub fn run(plan: &Path, format: GraphFormat, renderer: &Renderer) -> Result<ExitCode, Failure> {
     let compilation = compile(plan)?;
@@ -33,7 +34,7 @@ fn text(plan: &LoweredPlan) -> String {
     let mut out = String::new();
     for step in &plan.steps {
         let _ = write!(out, "{:>width$}. {}", step.position, step.id);
-        if step.phase == "preflight" {
+        if step.phase == Phase::Preflight {
             out.push_str(" (preflight)");
         }
         if step.on != crate::resolve::LOCAL {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::lower::LoweredPlan;
+use crate::lower::Phase;
 
 #[must_use]
 pub fn emit(plan: &LoweredPlan) -> String {
@@ -12,7 +13,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
     let names: HashMap<&str, String> =
         plan.steps.iter().enumerate().map(|(index, step)| (step.id.as_str(), format!("s{}", index + 1))).collect();
     let mut out = String::from("flowchart TD\n");
-    let preflight: Vec<_> = plan.steps.iter().filter(|step| step.phase == "preflight").collect();
+    let preflight: Vec<_> = plan.steps.iter().filter(|step| step.phase == Phase::Preflight).collect();
     if !preflight.is_empty() {
         out.push_str("  subgraph preflight\n");
         for step in &preflight {
@@ -20,7 +21,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
         }
         out.push_str("  end\n");
     }
-    for step in plan.steps.iter().filter(|step| step.phase != "preflight") {
+    for step in plan.steps.iter().filter(|step| step.phase != Phase::Preflight) {
         let _ = writeln!(out, "  {}[\"{}\"]", names[step.id.as_str()], text(&label(step)));
     }
     for edge in &plan.edges {
@@ -48,7 +49,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
 }
 
 fn label(step: &crate::lower::LoweredStep) -> String {
-    if step.on == crate::resolve::LOCAL {
+    if step.on == crate::lower::LOCAL {
         step.id.clone()
     } else {
         match &step.serial {

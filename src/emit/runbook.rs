@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::lower::{Instance, LoweredPlan, LoweredStep};
-use crate::model::Duration;
+use crate::lower::Phase;
+use crate::lower::{Instance, LOCAL, LoweredPlan, LoweredStep, Undo, duration_text};
 
 #[must_use]
 pub fn emit(plan: &LoweredPlan) -> String {
@@ -36,7 +36,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
 }
 
 fn seconds(value: u64) -> String {
-    Duration::from_seconds(value).to_string()
+    duration_text(value)
 }
 
 fn summary(plan: &LoweredPlan, out: &mut String) {
@@ -60,8 +60,8 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
     let mut hosts: Vec<&str> = plan.instances.iter().map(|instance| instance.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    let runs_locally = hosts.contains(&crate::resolve::LOCAL);
-    hosts.retain(|host| *host != crate::resolve::LOCAL);
+    let runs_locally = hosts.contains(&LOCAL);
+    hosts.retain(|host| *host != LOCAL);
     let local = if runs_locally { ", and the machine running the plan" } else { "" };
     let _ = writeln!(out, "| Hosts | {} |", cell(&format!("{}: {}{local}", hosts.len(), hosts.join(", "))));
     if let Some(window) = plan.window_seconds {
@@ -95,13 +95,7 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
 fn groups<'p>(plan: &'p LoweredPlan, step: &LoweredStep) -> Vec<(Vec<&'p str>, &'p Instance)> {
     let mut groups: Vec<(Vec<&str>, &Instance)> = Vec::new();
     for instance in plan.instances_of(step) {
-        let same = |other: &Instance| {
-            other.run == instance.run
-                && other.verify == instance.verify
-                && other.rollback == instance.rollback
-                && other.cleanup == instance.cleanup
-                && other.noop == instance.noop
-        };
+        let same = |other: &Instance| other.commands().eq(instance.commands()) && other.noop == instance.noop;
         match groups.iter_mut().find(|(_, first)| same(first)) {
             Some((hosts, _)) => hosts.push(&instance.host),
             None => groups.push((vec![&instance.host], instance)),
@@ -113,7 +107,7 @@ fn groups<'p>(plan: &'p LoweredPlan, step: &LoweredStep) -> Vec<(Vec<&'p str>, &
 /// A step's instances, in run order, by step id: looking them up by scanning every instance for
 /// every step made the runbook quadratic (2.6 s for 10,000 steps).
 fn preflight(plan: &LoweredPlan, out: &mut String) {
-    let checks: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase == "preflight").collect();
+    let checks: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase == Phase::Preflight).collect();
     if checks.is_empty() {
         return;
     }
@@ -128,7 +122,7 @@ fn preflight(plan: &LoweredPlan, out: &mut String) {
 
 fn steps(plan: &LoweredPlan, out: &mut String) {
     out.push_str("## Steps\n\n");
-    let main: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase != "preflight").collect();
+    let main: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase != Phase::Preflight).collect();
     for (number, step) in main.iter().enumerate() {
         let _ = writeln!(out, "### {}. {}\n", number + 1, step.id);
         let mut facts = vec![format!("on {}", where_(step))];
@@ -182,10 +176,10 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
             for verify in &instance.verify {
                 block(out, "Verify", verify);
             }
-            match (&instance.rollback, &step.irreversible) {
-                (Some(rollback), _) => block(out, "Rollback", rollback),
-                (None, Some(_)) => out.push_str("Rollback: none, irreversible (see above).\n\n"),
-                (None, None) => out.push_str("Rollback: none needed, read-only.\n\n"),
+            match plan.undo_of(instance) {
+                Undo::Rollback(rollback) => block(out, "Rollback", rollback),
+                Undo::Irreversible(_) => out.push_str("Rollback: none, irreversible (see above).\n\n"),
+                Undo::Nothing => out.push_str("Rollback: none needed, read-only.\n\n"),
             }
             for cleanup in &instance.cleanup {
                 block(out, "Cleanup (at the end)", cleanup);
@@ -229,13 +223,12 @@ fn rollback_procedure(plan: &LoweredPlan, out: &mut String) {
         if instance.noop.is_some() {
             continue;
         }
-        let step = plan.step_of(instance);
-        match (&instance.rollback, &step.irreversible) {
-            (Some(rollback), _) => {
+        match plan.undo_of(instance) {
+            Undo::Rollback(rollback) => {
                 number += 1;
                 let _ = writeln!(out, "{number}. [ ] {} @ {}: {}", instance.step, instance.host, code_span(rollback));
             }
-            (None, Some(reason)) => {
+            Undo::Irreversible(reason) => {
                 number += 1;
                 let _ = writeln!(
                     out,
@@ -243,7 +236,7 @@ fn rollback_procedure(plan: &LoweredPlan, out: &mut String) {
                     instance.step, instance.host
                 );
             }
-            (None, None) => {}
+            Undo::Nothing => {}
         }
     }
     out.push('\n');

@@ -18,6 +18,9 @@ use crate::model::ParamType;
 use crate::resolve::template::{Part, Quoting, Template};
 use crate::resolve::{Bound, UndoPlan, Value};
 
+pub use crate::resolve::LOCAL;
+pub use crate::resolve::template::quote;
+
 /// The `format` field of the JSON output; bumped on any incompatible change.
 pub const FORMAT: &str = "cutover-plan/1";
 
@@ -62,6 +65,87 @@ impl LoweredPlan {
     pub fn step_of(&self, instance: &Instance) -> &LoweredStep {
         &self.steps[instance.step_position]
     }
+
+    /// How an instance is undone: the one place that reads the rollback, the irreversible
+    /// reason and read-only together.
+    #[must_use]
+    pub fn undo_of<'p>(&'p self, instance: &'p Instance) -> Undo<'p> {
+        match (&instance.rollback, &self.step_of(instance).irreversible) {
+            (Some(rollback), _) => Undo::Rollback(rollback),
+            (None, Some(reason)) => Undo::Irreversible(reason),
+            (None, None) => Undo::Nothing,
+        }
+    }
+}
+
+/// How an instance is undone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undo<'p> {
+    /// By its rollback command.
+    Rollback(&'p str),
+    /// It cannot be: the plan says why.
+    Irreversible(&'p str),
+    /// Nothing to undo: a read-only step.
+    Nothing,
+}
+
+/// Which list a step was written in: preflight checks run before every main step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Preflight,
+    Main,
+}
+
+/// What a command of an instance is for, in the order they are written: the run, each verify,
+/// the rollback, each cleanup (numbered from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Run,
+    Verify(usize),
+    Rollback,
+    Cleanup(usize),
+}
+
+impl Role {
+    /// The name every output gives it: `run`, `verify_1`, `rollback`, `cleanup_2`.
+    #[must_use]
+    pub fn key(self) -> String {
+        match self {
+            Self::Run => "run".to_owned(),
+            Self::Verify(number) => format!("verify_{number}"),
+            Self::Rollback => "rollback".to_owned(),
+            Self::Cleanup(number) => format!("cleanup_{number}"),
+        }
+    }
+
+    /// The kind without its number: `run`, `verify`, `rollback`, `cleanup`.
+    #[must_use]
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Verify(_) => "verify",
+            Self::Rollback => "rollback",
+            Self::Cleanup(_) => "cleanup",
+        }
+    }
+}
+
+impl Instance {
+    /// Every command of the instance with its role, in order: run, verifies, rollback,
+    /// cleanups.
+    pub fn commands(&self) -> impl Iterator<Item = (Role, &str)> {
+        std::iter::once((Role::Run, self.run.as_str()))
+            .chain(self.verify.iter().enumerate().map(|(number, text)| (Role::Verify(number + 1), text.as_str())))
+            .chain(self.rollback.iter().map(|text| (Role::Rollback, text.as_str())))
+            .chain(self.cleanup.iter().enumerate().map(|(number, text)| (Role::Cleanup(number + 1), text.as_str())))
+    }
+}
+
+/// A duration as people write it: `90s`, `5m`, `1h30m`.
+#[must_use]
+pub fn duration_text(seconds: u64) -> String {
+    crate::model::Duration::from_seconds(seconds).to_string()
 }
 
 /// The plan's `notify` split at its placeholders, each with the quoting of the place it stands
@@ -160,7 +244,7 @@ pub struct LoweredStep {
     pub id: String,
     /// 1-based position in run order.
     pub position: usize,
-    pub phase: &'static str,
+    pub phase: Phase,
     pub action: Option<String>,
     /// `local`, an inventory group or a host.
     pub on: String,
@@ -370,7 +454,10 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         instance_range: 0..0,
         id: step.id().to_owned(),
         position,
-        phase: step.step.phase.as_str(),
+        phase: match step.step.phase {
+            crate::model::Phase::Preflight => Phase::Preflight,
+            crate::model::Phase::Main => Phase::Main,
+        },
         action: step.action.map(|action| action.name.value.clone()),
         on: step.target.describe(),
         hosts: step.hosts.clone(),

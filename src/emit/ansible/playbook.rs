@@ -8,7 +8,8 @@
 use std::fmt::Write as _;
 
 use super::yaml::{expression, unsafe_value, value};
-use crate::lower::{Instance, LoweredPlan, LoweredStep};
+use crate::lower::Phase;
+use crate::lower::{Instance, LoweredPlan, LoweredStep, Role};
 
 /// The shell every command runs in; overridable per host or with `-e cutover_shell=…`.
 const SHELL: &str = "\"{{ cutover_shell | default('/bin/bash') }}\"";
@@ -96,27 +97,11 @@ struct Commands {
 
 fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
     let instances: Vec<&Instance> = plan.instances_of(step).iter().filter(|instance| instance.noop.is_none()).collect();
-    let text = |instance: &Instance, kind: &str, command: &str| {
-        format!("# cutover: {} {kind}\nset -eo pipefail\n{command}", crate::emit::comment(&instance.step))
+    let text = |instance: &Instance, role: Role, command: &str| {
+        format!("# cutover: {} {}\nset -eo pipefail\n{command}", crate::emit::comment(&instance.step), role.key())
     };
     let all_texts = |instance: &Instance| {
-        let mut texts = vec![text(instance, "run", &instance.run)];
-        texts.extend(
-            instance
-                .verify
-                .iter()
-                .enumerate()
-                .map(|(number, verify)| text(instance, &format!("verify_{}", number + 1), verify)),
-        );
-        texts.extend(instance.rollback.iter().map(|rollback| text(instance, "rollback", rollback)));
-        texts.extend(
-            instance
-                .cleanup
-                .iter()
-                .enumerate()
-                .map(|(number, cleanup)| text(instance, &format!("cleanup_{}", number + 1), cleanup)),
-        );
-        texts
+        instance.commands().map(|(role, command)| text(instance, role, command)).collect::<Vec<_>>()
     };
     let Some(first) = instances.first().copied().or_else(|| plan.instances_of(step).iter().next()) else {
         return Commands {
@@ -127,60 +112,33 @@ fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
             per_host: None,
         };
     };
+    let mut commands =
+        Commands { run: String::new(), verify: Vec::new(), rollback: None, cleanup: Vec::new(), per_host: None };
     let same = instances.iter().all(|instance| all_texts(instance) == all_texts(first));
-    if same {
-        return Commands {
-            run: unsafe_value(&text(first, "run", &first.run), indent),
-            verify: first
-                .verify
-                .iter()
-                .enumerate()
-                .map(|(number, verify)| unsafe_value(&text(first, &format!("verify_{}", number + 1), verify), indent))
-                .collect(),
-            rollback: first.rollback.as_ref().map(|rollback| unsafe_value(&text(first, "rollback", rollback), indent)),
-            cleanup: first
-                .cleanup
-                .iter()
-                .enumerate()
-                .map(|(number, cleanup)| {
-                    unsafe_value(&text(first, &format!("cleanup_{}", number + 1), cleanup), indent)
-                })
-                .collect(),
-            per_host: None,
-        };
-    }
     let mut table = String::from("    cutover_commands:\n");
-    for instance in &instances {
-        let _ = writeln!(table, "      {}:", value(&instance.host, 6));
-        let _ = writeln!(table, "        run: {}", unsafe_value(&text(instance, "run", &instance.run), 8));
-        for (number, verify) in instance.verify.iter().enumerate() {
-            let _ = writeln!(
-                table,
-                "        verify_{}: {}",
-                number + 1,
-                unsafe_value(&text(instance, &format!("verify_{}", number + 1), verify), 8)
-            );
+    if !same {
+        for instance in &instances {
+            let _ = writeln!(table, "      {}:", value(&instance.host, 6));
+            for (role, command) in instance.commands() {
+                let _ = writeln!(table, "        {}: {}", role.key(), unsafe_value(&text(instance, role, command), 8));
+            }
         }
-        if let Some(rollback) = &instance.rollback {
-            let _ = writeln!(table, "        rollback: {}", unsafe_value(&text(instance, "rollback", rollback), 8));
-        }
-        for (number, cleanup) in instance.cleanup.iter().enumerate() {
-            let _ = writeln!(
-                table,
-                "        cleanup_{}: {}",
-                number + 1,
-                unsafe_value(&text(instance, &format!("cleanup_{}", number + 1), cleanup), 8)
-            );
+        commands.per_host = Some(table);
+    }
+    for (role, command) in first.commands() {
+        let scalar = if same {
+            unsafe_value(&text(first, role, command), indent)
+        } else {
+            format!("\"{{{{ cutover_commands[inventory_hostname].{} }}}}\"", role.key())
+        };
+        match role {
+            Role::Run => commands.run = scalar,
+            Role::Verify(_) => commands.verify.push(scalar),
+            Role::Rollback => commands.rollback = Some(scalar),
+            Role::Cleanup(_) => commands.cleanup.push(scalar),
         }
     }
-    let lookup = |key: &str| format!("\"{{{{ cutover_commands[inventory_hostname].{key} }}}}\"");
-    Commands {
-        run: lookup("run"),
-        verify: (1..=first.verify.len()).map(|number| lookup(&format!("verify_{number}"))).collect(),
-        rollback: first.rollback.as_ref().map(|_| lookup("rollback")),
-        cleanup: (1..=first.cleanup.len()).map(|number| lookup(&format!("cleanup_{number}"))).collect(),
-        per_host: Some(table),
-    }
+    commands
 }
 
 /// One shell task, at `indent`.
@@ -270,7 +228,7 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
     if let Some(action) = &step.action {
         let _ = write!(name, " ({action})");
     }
-    if step.phase == "preflight" {
+    if step.phase == Phase::Preflight {
         name.push_str(", preflight");
     }
     play_head(plan, step, &name, out);

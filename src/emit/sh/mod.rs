@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use super::comment;
-use crate::lower::LoweredPlan;
-use crate::resolve::template::quote;
+use crate::lower::Phase;
+use crate::lower::{LoweredPlan, Undo, quote};
 
 /// The runner appended to every script.
 const RUNTIME: &str = include_str!("runtime.sh");
@@ -107,12 +107,12 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
         for verify in &instance.verify {
             command_lines(&mut text, "verify:", verify);
         }
-        match (&instance.rollback, &step.irreversible) {
-            (Some(rollback), _) => command_lines(&mut text, "rollback:", rollback),
-            (None, Some(reason)) => {
+        match plan.undo_of(instance) {
+            Undo::Rollback(rollback) => command_lines(&mut text, "rollback:", rollback),
+            Undo::Irreversible(reason) => {
                 command_lines(&mut text, "rollback:", &format!("none: irreversible ({})", comment(reason)));
             }
-            (None, None) => command_lines(&mut text, "rollback:", "none: read-only"),
+            Undo::Nothing => command_lines(&mut text, "rollback:", "none: read-only"),
         }
         for cleanup in &instance.cleanup {
             command_lines(&mut text, "cleanup:", cleanup);
@@ -166,7 +166,7 @@ fn instance_section(plan: &LoweredPlan) -> String {
             if let Some(action) = &step.action {
                 let _ = write!(out, " ({})", comment(action));
             }
-            if step.phase == "preflight" {
+            if step.phase == Phase::Preflight {
                 out.push_str(", preflight");
             }
             out.push('\n');
@@ -182,10 +182,10 @@ fn instance_section(plan: &LoweredPlan) -> String {
             comment(&instance.host)
         );
         let retries = step.retries.as_ref();
-        let undo = match (&instance.rollback, &step.irreversible) {
-            (Some(_), _) => "rollback",
-            (None, Some(_)) => "irreversible",
-            (None, None) => "none",
+        let undo = match plan.undo_of(instance) {
+            Undo::Rollback(_) => "rollback",
+            Undo::Irreversible(_) => "irreversible",
+            Undo::Nothing => "none",
         };
         let _ = writeln!(
             out,
@@ -210,15 +210,8 @@ fn instance_section(plan: &LoweredPlan) -> String {
             data(step.irreversible.as_deref().unwrap_or_default()),
             data(instance.noop.as_deref().unwrap_or_default()),
         );
-        function(&mut out, &format!("i{index}_run"), &instance.run);
-        for (number, verify) in instance.verify.iter().enumerate() {
-            function(&mut out, &format!("i{index}_verify_{}", number + 1), verify);
-        }
-        if let Some(rollback) = &instance.rollback {
-            function(&mut out, &format!("i{index}_rollback"), rollback);
-        }
-        for (number, cleanup) in instance.cleanup.iter().enumerate() {
-            function(&mut out, &format!("i{index}_cleanup_{}", number + 1), cleanup);
+        for (role, command) in instance.commands() {
+            function(&mut out, &format!("i{index}_{}", role.key()), command);
         }
     }
     out.push('\n');
