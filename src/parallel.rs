@@ -66,6 +66,36 @@ pub(crate) fn join<A: Send, B>(
     })
 }
 
+/// `each` of every item, on as many threads as the machine has cores (at most one per item);
+/// the results come back in item order. Workers take the next item as they finish one, so a
+/// slow item does not hold up the others.
+///
+/// # Panics
+/// When `each` panics on some item.
+pub fn map_on_every_core<T: Sync, R: Send>(items: &[T], each: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = Vec::new();
+    slots.resize_with(items.len(), || None);
+    let slots = std::sync::Mutex::new(slots);
+    let work = || {
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(index) else { break };
+            let result = each(item);
+            slots.lock().expect("no worker panics while holding the lock")[index] = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            // A worker that cannot start leaves its share to the others and to this thread.
+            let _ = std::thread::Builder::new().name("worker".to_owned()).spawn_scoped(scope, work);
+        }
+        work();
+    });
+    slots.into_inner().expect("workers are done").into_iter().map(|slot| slot.expect("every item ran")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +119,14 @@ mod tests {
         let messages =
             |list: &[Diagnostic]| list.iter().map(|diagnostic| diagnostic.message.clone()).collect::<Vec<_>>();
         assert_eq!(messages(&found), messages(&alone));
+    }
+
+    #[test]
+    fn every_core_gives_results_in_item_order() {
+        let items: Vec<u64> = (0..200).collect();
+        let squares = map_on_every_core(&items, |item| item * item);
+        assert_eq!(squares, items.iter().map(|item| item * item).collect::<Vec<_>>());
+        assert!(map_on_every_core(&[] as &[u64], |item| *item).is_empty());
     }
 
     #[test]

@@ -126,22 +126,7 @@ fn settings_for(plan: &Path, cache: &mut Vec<(PathBuf, Settings)>) -> Result<Set
 
 /// Checks the plans on every core; results come back in the order of `jobs`.
 fn check_in_parallel(jobs: &[(PathBuf, Settings)]) -> Vec<Result<crate::Compilation, crate::source::LoadError>> {
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(jobs.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<crate::Compilation, crate::source::LoadError>>> = Vec::new();
-    results.resize_with(jobs.len(), || None);
-    let slots = std::sync::Mutex::new(results);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((plan, settings)) = jobs.get(index) else { break };
-                    let result = crate::driver::compile_with(SourceMap::new(), plan, settings);
-                    slots.lock().expect("no worker panics while holding the lock")[index] = Some(result);
-                }
-            });
-        }
-    });
-    slots.into_inner().expect("workers are done").into_iter().map(|slot| slot.expect("every job ran")).collect()
+    crate::parallel::map_on_every_core(jobs, |(plan, settings)| {
+        crate::driver::compile_with(SourceMap::new(), plan, settings)
+    })
 }
