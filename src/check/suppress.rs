@@ -9,7 +9,7 @@
 
 use crate::codes::{CUT008, CUT009, Code};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Commands, Plan, Spanned, Undo};
+use crate::model::Plan;
 use crate::source::{SourceMap, Span};
 use crate::syntax::suppression;
 
@@ -32,14 +32,8 @@ pub fn apply(plan: &Plan, sources: &SourceMap, diagnostics: &mut Vec<Diagnostic>
         return;
     }
     let step_starts: Vec<u32> = plan.preflight.iter().chain(plan.steps.iter()).map(|step| step.span.start).collect();
-    let values = value_spans(plan);
     let mut suppressions = Vec::new();
-    for found in suppression::find(plan.file, text, &step_starts) {
-        // A line of a command (a `|` block, a quoted string over lines) that reads like a
-        // suppression is the command's text, not a comment: it must not switch a rule off.
-        if inside_a_value(&values, found.comment.start) {
-            continue;
-        }
+    for found in suppression::find(plan.file, text, &step_starts, &suppression::value_spans(plan)) {
         match found.parsed {
             Err(problem) => diagnostics.push(
                 Diagnostic::new(CUT008, found.comment, problem)
@@ -83,46 +77,6 @@ pub fn apply(plan: &Plan, sources: &SourceMap, diagnostics: &mut Vec<Diagnostic>
             .with_help("remove the comment, or move it to the line before the step it is meant for"),
         );
     }
-}
-
-/// The byte ranges of the plan file's values that can run over lines: commands, arguments,
-/// reasons and `notify`, sorted by start.
-fn value_spans(plan: &Plan) -> Vec<(u32, u32)> {
-    let mut spans = Vec::new();
-    let mut add = |value: &Spanned<String>| {
-        if value.span.file == plan.file {
-            spans.push((value.span.start, value.span.end));
-        }
-    };
-    for step in plan.preflight.iter().chain(&plan.steps) {
-        add_commands(&step.commands, &mut add);
-        for argument in step.call.iter().flat_map(|call| &call.arguments) {
-            add(&argument.value);
-        }
-    }
-    for action in &plan.actions {
-        add_commands(&action.commands, &mut add);
-    }
-    if let Some(notify) = &plan.notify {
-        add(notify);
-    }
-    spans.sort_unstable();
-    spans
-}
-
-fn add_commands(commands: &Commands, add: &mut impl FnMut(&Spanned<String>)) {
-    for command in [&commands.run, &commands.verify, &commands.cleanup].into_iter().flatten() {
-        add(command);
-    }
-    if let Some(Undo::Rollback(text) | Undo::Irreversible(text)) = &commands.undo {
-        add(text);
-    }
-}
-
-/// Whether byte `at` lies inside one of `spans`, which do not overlap (values never nest).
-fn inside_a_value(spans: &[(u32, u32)], at: u32) -> bool {
-    let before = spans.partition_point(|&(start, _)| start < at);
-    before > 0 && at < spans[before - 1].1
 }
 
 #[cfg(test)]

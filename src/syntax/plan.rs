@@ -3,10 +3,10 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Backoff, Call, Commands, Effect, Library, MaxFail, Param, ParamType, Phase, Plan, Retries,
-    Serial, Spanned, Step, Tuning,
+    Action, Argument, Backoff, Call, Library, MaxFail, Param, Phase, Plan, Retries, Serial, Spanned, Step,
 };
 use crate::source::FileId;
+use crate::syntax::build::{self, ActionParts, Form, Keyed, StepParts, WrittenCommands};
 use crate::syntax::reader::{Fields, Reader};
 use crate::syntax::yaml::{Node, NodeKind};
 
@@ -25,39 +25,7 @@ pub(crate) const PLAN_FIELDS: &[&str] = &[
     "actions",
 ];
 
-pub(crate) const STEP_FIELDS: &[&str] = &[
-    "id",
-    "do",
-    "with",
-    "run",
-    "rollback",
-    "irreversible",
-    "verify",
-    "cleanup",
-    "estimate",
-    "timeout",
-    "retries",
-    "after",
-    "on",
-    "serial",
-    "max_fail",
-    "effects",
-    "readonly",
-];
-
-pub(crate) const ACTION_FIELDS: &[&str] = &[
-    "params",
-    "run",
-    "rollback",
-    "irreversible",
-    "verify",
-    "cleanup",
-    "estimate",
-    "timeout",
-    "retries",
-    "effects",
-    "readonly",
-];
+pub(crate) use crate::syntax::build::{ACTION_FIELDS, STEP_FIELDS};
 
 pub(crate) const RETRY_FIELDS: &[&str] = &["count", "backoff", "base", "max"];
 
@@ -173,47 +141,23 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
                 .with_help("name the action with `do:`, or write the step inline with `run:`"),
         );
     }
-    let commands = read_commands(reader, &fields);
-    if call.is_some() {
-        for key in ["run", "rollback", "irreversible"] {
-            if let Some((key_node, _)) = fields.entry(key) {
-                reader.report(
-                    Diagnostic::new(CUT002, key_node.span, format!("`{key}` on a step that calls an action"))
-                        .with_primary_label("only inline steps carry this")
-                        .with_help(format!(
-                            "set `{key}` in the action's definition, or drop `do:` and write the step inline"
-                        )),
-                );
-            }
-        }
-    } else if commands.run.is_none() {
-        reader.report(
-            Diagnostic::new(CUT001, id.span, format!("step `{}` neither calls an action nor runs a command", id.value))
-                .with_primary_label("this step does nothing")
-                .with_help("add `do: ACTION` with `with:` arguments, or `run: COMMAND`"),
-        );
-    }
-    let tuning = read_tuning(reader, &fields);
-    let after = reader.strings(&fields, "after");
-    let on = reader.optional_string(&fields, "on");
-    let serial = reader.parsed(&fields, "serial", "a host count like 1 or a share like 25%", Serial::parse);
-    let max_fail = reader.parsed(&fields, "max_fail", "a host count like 1 or a share like 25%", MaxFail::parse);
-    let effects = read_effects(reader, &fields);
-    let readonly = reader.boolean(&fields, "readonly");
-    Some(Step {
+    let parts = StepParts {
         id,
         phase,
         span: node.span,
         call,
-        commands: if fields.has("do") { Commands { run: None, undo: None, ..commands } } else { commands },
-        tuning,
-        after,
-        on,
-        serial,
-        max_fail,
-        effects,
-        readonly,
-    })
+        commands: read_commands(reader, &fields),
+        estimate: reader.optional_string(&fields, "estimate"),
+        timeout: reader.duration(&fields, "timeout"),
+        retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
+        after: reader.strings(&fields, "after"),
+        on: reader.optional_string(&fields, "on"),
+        serial: reader.parsed(&fields, "serial", "a host count like 1 or a share like 25%", Serial::parse),
+        max_fail: reader.parsed(&fields, "max_fail", "a host count like 1 or a share like 25%", MaxFail::parse),
+        effects: reader.strings(&fields, "effects"),
+        readonly: reader.boolean(&fields, "readonly"),
+    };
+    Some(build::step(parts, Form::Yaml, reader.diagnostics))
 }
 
 fn read_arguments(reader: &mut Reader<'_>, node: &Node) -> Vec<Argument> {
@@ -234,24 +178,17 @@ fn read_arguments(reader: &mut Reader<'_>, node: &Node) -> Vec<Argument> {
         .collect()
 }
 
-fn read_commands(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Commands {
-    let run = reader.optional_string(fields, "run");
-    let rollback = reader.optional_string(fields, "rollback");
-    let irreversible = reader.optional_string(fields, "irreversible");
-    let undo = super::undo(rollback, irreversible, reader.diagnostics);
-    Commands {
-        run,
-        undo,
+fn read_commands(reader: &mut Reader<'_>, fields: &Fields<'_>) -> WrittenCommands {
+    let mut keyed = |key: &str| {
+        let (key_node, value) = fields.entry(key)?;
+        Some(Keyed { key: key_node.span, text: reader.string(value, format_args!("`{key}`"))? })
+    };
+    WrittenCommands {
+        run: keyed("run"),
+        rollback: keyed("rollback"),
+        irreversible: keyed("irreversible"),
         verify: reader.optional_string(fields, "verify"),
         cleanup: reader.optional_string(fields, "cleanup"),
-    }
-}
-
-fn read_tuning(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Tuning {
-    Tuning {
-        estimate: reader.duration(fields, "estimate"),
-        timeout: reader.duration(fields, "timeout"),
-        retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
     }
 }
 
@@ -289,26 +226,6 @@ fn read_retries(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Retries>
     ))
 }
 
-fn read_effects(reader: &mut Reader<'_>, fields: &Fields<'_>) -> Vec<Spanned<Effect>> {
-    reader
-        .strings(fields, "effects")
-        .into_iter()
-        .filter_map(|text| {
-            if let Some(effect) = Effect::parse(&text.value) {
-                Some(Spanned::new(effect, text.span))
-            } else {
-                reader.report(
-                    Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value)).with_optional_help(
-                        crate::diagnostic::did_you_mean(&text.value, Effect::NAMES)
-                            .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
-                    ),
-                );
-                None
-            }
-        })
-        .collect()
-}
-
 fn read_actions(reader: &mut Reader<'_>, node: &Node) -> Vec<Action> {
     reader
         .entries(node, "`actions`")
@@ -319,31 +236,17 @@ fn read_actions(reader: &mut Reader<'_>, node: &Node) -> Vec<Action> {
 
 fn read_action(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<Action> {
     let fields = reader.fields(node, ACTION_FIELDS, &format!("action `{}`", name.value))?;
-    let params = fields.get("params").map(|params| read_params(reader, params)).unwrap_or_default();
-    let commands = read_commands(reader, &fields);
-    if commands.run.is_none() {
-        reader.report(
-            Diagnostic::new(CUT001, name.span, format!("action `{}` has no `run` command", name.value))
-                .with_help("add `run:` with the command the action runs"),
-        );
-    }
-    // `estimate` may be a duration or a duration parameter, as in `estimate: "{timeout}"`.
-    let mut estimate_from = None;
-    let estimate = match fields.get("estimate").and_then(|node| node.as_scalar().map(|scalar| (node, scalar))) {
-        Some((node, scalar)) if scalar.text.starts_with('{') && scalar.text.ends_with('}') => {
-            estimate_from = Some(Spanned::new(scalar.text[1..scalar.text.len() - 1].trim().to_owned(), node.span));
-            None
-        }
-        _ => reader.duration(&fields, "estimate"),
-    };
-    let tuning = Tuning {
-        estimate,
+    let parts = ActionParts {
+        params: fields.get("params").map(|params| read_params(reader, params)).unwrap_or_default(),
+        name,
+        commands: read_commands(reader, &fields),
+        estimate: reader.optional_string(&fields, "estimate"),
         timeout: reader.duration(&fields, "timeout"),
         retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
+        effects: reader.strings(&fields, "effects"),
+        readonly: reader.boolean(&fields, "readonly").is_some_and(|readonly| readonly.value),
     };
-    let effects = read_effects(reader, &fields);
-    let readonly = reader.boolean(&fields, "readonly").is_some_and(|readonly| readonly.value);
-    Some(Action { name, params, commands, tuning, effects, readonly, estimate_from })
+    Some(build::action(parts, Form::Yaml, reader.diagnostics))
 }
 
 fn read_params(reader: &mut Reader<'_>, node: &Node) -> Vec<Param> {
@@ -366,17 +269,8 @@ fn read_params(reader: &mut Reader<'_>, node: &Node) -> Vec<Param> {
                 (declaration, None)
             };
             let kind_text = reader.string(kind_node, "a parameter type")?;
-            let Some(kind) = ParamType::parse(&kind_text.value) else {
-                reader.report(
-                    Diagnostic::new(CUT001, kind_text.span, format!("unknown parameter type `{}`", kind_text.value))
-                        .with_optional_help(
-                            crate::diagnostic::did_you_mean(&kind_text.value, ParamType::NAMES)
-                                .or_else(|| Some(format!("types are {}", ParamType::NAMES.join(", ")))),
-                        ),
-                );
-                return None;
-            };
-            Some(Param { name, kind: Spanned::new(kind, kind_text.span), default })
+            let kind = build::param_type(&kind_text, reader.diagnostics)?;
+            Some(Param { name, kind, default })
         })
         .collect()
 }

@@ -8,6 +8,7 @@
 //! `\n` (a `\r` before one is dropped). A `#` after code on a line is never a suppression.
 
 use crate::codes::Code;
+use crate::model::{Commands, Plan, Spanned, Undo};
 use crate::source::{FileId, Span};
 
 /// What a suppression comment starts with after its `#` (and any blanks).
@@ -54,9 +55,11 @@ pub fn may_hold_a_suppression(text: &str) -> bool {
 }
 
 /// Every suppression comment of a plan's text, in order. `step_starts` are the byte offsets
-/// where the plan's steps (preflight and main) start, in any order.
+/// where the plan's steps (preflight and main) start, in any order; `values` the byte ranges of
+/// the plan's values ([`value_spans`]): a line inside a value (a command's `|` block) that reads
+/// like a suppression is the command's text, not a comment, and switches nothing off.
 #[must_use]
-pub fn find(file: FileId, text: &str, step_starts: &[u32]) -> Vec<Suppression> {
+pub fn find(file: FileId, text: &str, step_starts: &[u32], values: &[(u32, u32)]) -> Vec<Suppression> {
     if !may_hold_a_suppression(text) {
         return Vec::new();
     }
@@ -72,6 +75,9 @@ pub fn find(file: FileId, text: &str, step_starts: &[u32]) -> Vec<Suppression> {
         };
         let start = start as usize;
         let comment = Span::new(file, start + (line.len() - trimmed.len()), start + line.len());
+        if inside_a_value(values, comment.start) {
+            continue;
+        }
         found.push(Suppression {
             comment,
             parsed: parse(rest.trim()),
@@ -79,6 +85,47 @@ pub fn find(file: FileId, text: &str, step_starts: &[u32]) -> Vec<Suppression> {
         });
     }
     found
+}
+
+/// The byte ranges of the plan file's values that can run over lines: commands, arguments,
+/// reasons and `notify`, sorted by start.
+#[must_use]
+pub fn value_spans(plan: &Plan) -> Vec<(u32, u32)> {
+    let mut spans = Vec::new();
+    let mut add = |value: &Spanned<String>| {
+        if value.span.file == plan.file {
+            spans.push((value.span.start, value.span.end));
+        }
+    };
+    for step in plan.preflight.iter().chain(&plan.steps) {
+        add_commands(&step.commands, &mut add);
+        for argument in step.call.iter().flat_map(|call| &call.arguments) {
+            add(&argument.value);
+        }
+    }
+    for action in &plan.actions {
+        add_commands(&action.commands, &mut add);
+    }
+    if let Some(notify) = &plan.notify {
+        add(notify);
+    }
+    spans.sort_unstable();
+    spans
+}
+
+fn add_commands(commands: &Commands, add: &mut impl FnMut(&Spanned<String>)) {
+    for command in [&commands.run, &commands.verify, &commands.cleanup].into_iter().flatten() {
+        add(command);
+    }
+    if let Some(Undo::Rollback(text) | Undo::Irreversible(text)) = &commands.undo {
+        add(text);
+    }
+}
+
+/// Whether byte `at` lies inside one of `spans`, which do not overlap (values never nest).
+fn inside_a_value(spans: &[(u32, u32)], at: u32) -> bool {
+    let before = spans.partition_point(|&(start, _)| start < at);
+    before > 0 && at < spans[before - 1].1
 }
 
 /// `allow CUT037, unbounded-retries -- reason` to its codes.
@@ -164,7 +211,7 @@ mod tests {
     fn a_comment_covers_the_step_after_it_or_the_line_after_it() {
         let text = "window: 1h\n# cutover: allow CUT034 -- x\nbuffer: 5%\nsteps:\n  # cutover: allow CUT030 -- y\n\n  - id: a\n    run: x\n  - id: b\n    run: y\n# cutover: allow CUT030 -- z\n";
         let step_starts: Vec<u32> = ["id: a", "id: b"].iter().map(|id| text.find(id).unwrap() as u32).collect();
-        let found = find(FileId(0), text, &step_starts);
+        let found = find(FileId(0), text, &step_starts, &[]);
         let covers: Vec<Covers> = found.iter().map(|suppression| suppression.covers).collect();
         let line = |needle: &str| text.find(needle).unwrap() as u32;
         assert_eq!(
@@ -180,6 +227,6 @@ mod tests {
 
     #[test]
     fn a_comment_after_code_is_no_suppression() {
-        assert!(find(FileId(0), "steps:\n  - id: a  # cutover: allow CUT030 -- x\n", &[10]).is_empty());
+        assert!(find(FileId(0), "steps:\n  - id: a  # cutover: allow CUT030 -- x\n", &[10], &[]).is_empty());
     }
 }

@@ -77,7 +77,11 @@ impl Reach {
     pub fn of(file: FileId, text: &str, document: &Document) -> Self {
         let steps = steps_of(document);
         let step_starts: Vec<u32> = steps.iter().map(|step| step.span.start).collect();
-        let found = suppression::find(file, text, &step_starts);
+        let values = match document {
+            Document::Plan(plan) => suppression::value_spans(plan),
+            Document::Library(_) => Vec::new(),
+        };
+        let found = suppression::find(file, text, &step_starts, &values);
         if found.is_empty() {
             return Self { entries: Vec::new() };
         }

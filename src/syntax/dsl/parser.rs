@@ -6,11 +6,10 @@
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use crate::codes::{CUT001, CUT002, CUT006};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::codes::{CUT001, CUT006};
+use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Call, Commands, Duration, Library, Param, ParamType, Percent, Phase, Plan, Spanned, Step, Tuning,
-    parse_version,
+    Action, Argument, Call, Duration, Library, Param, Percent, Phase, Plan, Spanned, Step, parse_version,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::plan::LANGUAGE_VERSION;
@@ -19,32 +18,22 @@ mod fields;
 
 use fields::{Fields, field_span};
 
+use crate::syntax::build::{self, ActionParts, Form, Keyed, StepParts, WrittenCommands};
+
 /// The pest parser generated from `grammar/cutover.pest`.
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/cutover.pest"]
 pub struct DslParser;
 
-/// The fields a step's block may hold, for "did you mean" on an unknown one.
-pub const STEP_FIELDS: &[&str] = &[
-    "run",
-    "rollback",
-    "irreversible",
-    "verify",
-    "cleanup",
-    "estimate",
-    "timeout",
-    "retries",
-    "effects",
-    "readonly",
-    "on",
-    "serial",
-    "max_fail",
-    "after",
-];
+/// The fields a step's block may hold: a step's fields but for its header's (`id`, the call).
+static STEP_FIELDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    build::STEP_FIELDS.iter().copied().filter(|field| !matches!(*field, "id" | "do" | "with")).collect()
+});
 
-/// The fields an action's block may hold.
-pub const ACTION_FIELDS: &[&str] =
-    &["run", "rollback", "irreversible", "verify", "cleanup", "estimate", "timeout", "retries", "effects", "readonly"];
+/// The fields an action's block may hold: an action's fields but for its parameters, which its
+/// header declares.
+static ACTION_FIELDS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| build::ACTION_FIELDS.iter().copied().filter(|field| *field != "params").collect());
 
 /// The statements of a plan block.
 pub const PLAN_ITEMS: &[&str] =
@@ -175,14 +164,7 @@ impl DslReader<'_> {
 
     /// A CUT001 at a value of the wrong form.
     fn wrong_form(&mut self, value: &Spanned<String>, expected: &str) {
-        self.report(
-            Diagnostic::new(
-                CUT001,
-                value.span,
-                format!("expected {expected}, found `{}`", crate::diagnostic::abbreviate(&value.value)),
-            )
-            .with_primary_label(format!("expected {expected}")),
-        );
+        self.report(build::wrong_form(value, expected));
     }
 
     fn typed<T>(
@@ -344,67 +326,24 @@ impl DslReader<'_> {
             }
         }
         let id = id?;
-        let fields = self.fields(field_pairs, "a step", STEP_FIELDS);
-        let estimate = fields.estimate.clone().and_then(|text| self.duration_text(&text));
-        let mut commands = self.commands(&fields);
-        if call.is_some() {
-            for (name, given) in
-                [("run", &fields.run), ("rollback", &fields.rollback), ("irreversible", &fields.irreversible)]
-            {
-                if let Some(given) = given {
-                    self.report(
-                        Diagnostic::new(
-                            CUT002,
-                            field_span(&fields, name, given.span),
-                            format!("`{name}` on a step that calls an action"),
-                        )
-                        .with_primary_label("only inline steps carry this")
-                        .with_help(format!(
-                            "set `{name}` in the action's definition, or drop the call and write the step inline"
-                        )),
-                    );
-                }
-            }
-            commands = Commands { run: None, undo: None, ..commands };
-        } else if commands.run.is_none() {
-            self.report(
-                Diagnostic::new(
-                    CUT001,
-                    id.span,
-                    format!("step `{}` neither calls an action nor runs a command", id.value),
-                )
-                .with_primary_label("this step does nothing")
-                .with_help("call an action (`step NAME: ACTION(…)`) or give the block a `run` command"),
-            );
-        }
-        Some(Step {
+        let fields = self.fields(field_pairs, "a step", &STEP_FIELDS);
+        let parts = StepParts {
             id,
             phase,
             span,
             call,
-            commands,
-            tuning: Tuning { estimate, timeout: fields.timeout, retries: fields.retries },
+            commands: written_commands(&fields),
+            estimate: fields.estimate,
+            timeout: fields.timeout,
+            retries: fields.retries,
             after: fields.after.unwrap_or_default(),
             on: fields.on,
             serial: fields.serial,
             max_fail: fields.max_fail,
-            effects: fields.effects.unwrap_or_default(),
+            effects: fields.effects,
             readonly: fields.readonly,
-        })
-    }
-
-    fn duration_text(&mut self, text: &Spanned<String>) -> Option<Spanned<Duration>> {
-        if let Some(duration) = Duration::parse(&text.value) {
-            Some(Spanned::new(duration, text.span))
-        } else {
-            self.wrong_form(text, "a duration like 90s, 5m or 1h30m");
-            None
-        }
-    }
-
-    fn commands(&mut self, fields: &Fields) -> Commands {
-        let undo = crate::syntax::undo(fields.rollback.clone(), fields.irreversible.clone(), self.diagnostics);
-        Commands { run: fields.run.clone(), undo, verify: fields.verify.clone(), cleanup: fields.cleanup.clone() }
+        };
+        Some(build::step(parts, Form::Dsl, self.diagnostics))
     }
 
     fn call(&mut self, pair: Pair<'_, Rule>) -> Call {
@@ -450,33 +389,18 @@ impl DslReader<'_> {
             }
         }
         let name = name?;
-        let fields = self.fields(field_pairs, &format!("action `{}`", name.value), ACTION_FIELDS);
-        let commands = self.commands(&fields);
-        if commands.run.is_none() {
-            self.report(
-                Diagnostic::new(CUT001, name.span, format!("action `{}` has no `run` command", name.value))
-                    .with_help("add `run \"COMMAND\"` to its block"),
-            );
-        }
-        // `estimate` may name a duration parameter (`estimate "{timeout}"`), as in YAML.
-        let mut estimate_from = None;
-        let mut estimate = None;
-        if let Some(text) = &fields.estimate {
-            if text.value.starts_with('{') && text.value.ends_with('}') && text.value.len() >= 2 {
-                estimate_from = Some(Spanned::new(text.value[1..text.value.len() - 1].trim().to_owned(), text.span));
-            } else {
-                estimate = self.duration_text(text);
-            }
-        }
-        Some(Action {
+        let fields = self.fields(field_pairs, &format!("action `{}`", name.value), &ACTION_FIELDS);
+        let parts = ActionParts {
+            commands: written_commands(&fields),
             name,
             params,
-            commands,
-            tuning: Tuning { estimate, timeout: fields.timeout, retries: fields.retries },
-            effects: fields.effects.unwrap_or_default(),
+            estimate: fields.estimate,
+            timeout: fields.timeout,
+            retries: fields.retries,
+            effects: fields.effects,
             readonly: fields.readonly.is_some_and(|readonly| readonly.value),
-            estimate_from,
-        })
+        };
+        Some(build::action(parts, Form::Dsl, self.diagnostics))
     }
 
     fn param(&mut self, pair: Pair<'_, Rule>, earlier: &[Param]) -> Option<Param> {
@@ -500,17 +424,22 @@ impl DslReader<'_> {
             );
             return None;
         }
-        let Some(kind) = ParamType::parse(&kind_text.value) else {
-            self.report(
-                Diagnostic::new(CUT001, kind_text.span, format!("unknown parameter type `{}`", kind_text.value))
-                    .with_optional_help(
-                        did_you_mean(&kind_text.value, ParamType::NAMES)
-                            .or_else(|| Some(format!("types are {}", ParamType::NAMES.join(", ")))),
-                    ),
-            );
-            return None;
-        };
-        Some(Param { name, kind: Spanned::new(kind, kind_text.span), default })
+        let kind = build::param_type(&kind_text, self.diagnostics)?;
+        Some(Param { name, kind, default })
+    }
+}
+
+/// The commands of a block, each with where its keyword was written.
+fn written_commands(fields: &Fields) -> WrittenCommands {
+    let keyed = |name: &str, text: &Option<Spanned<String>>| {
+        text.clone().map(|text| Keyed { key: field_span(fields, name, text.span), text })
+    };
+    WrittenCommands {
+        run: keyed("run", &fields.run),
+        rollback: keyed("rollback", &fields.rollback),
+        irreversible: keyed("irreversible", &fields.irreversible),
+        verify: fields.verify.clone(),
+        cleanup: fields.cleanup.clone(),
     }
 }
 

@@ -5,10 +5,11 @@
 use pest::iterators::Pair;
 
 use super::{DslReader, Rule, first_word};
-use crate::codes::{CUT001, CUT002};
-use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::model::{Backoff, Duration, Effect, MaxFail, Retries, Serial, Spanned};
+use crate::codes::CUT001;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Backoff, Duration, MaxFail, Retries, Serial, Spanned};
 use crate::source::Span;
+use crate::syntax::build;
 
 /// Every field a step or an action block can set, before they are put together.
 #[derive(Default)]
@@ -21,7 +22,7 @@ pub(super) struct Fields {
     pub(super) estimate: Option<Spanned<String>>,
     pub(super) timeout: Option<Spanned<Duration>>,
     pub(super) retries: Option<Spanned<Retries>>,
-    pub(super) effects: Option<Vec<Spanned<Effect>>>,
+    pub(super) effects: Vec<Spanned<String>>,
     pub(super) readonly: Option<Spanned<bool>>,
     pub(super) on: Option<Spanned<String>>,
     pub(super) serial: Option<Spanned<Serial>>,
@@ -50,18 +51,7 @@ impl DslReader<'_> {
         let word =
             pair.clone().into_inner().next().map_or_else(|| pair.as_str().to_owned(), |word| word.as_str().to_owned());
         let span = pair.clone().into_inner().next().map_or_else(|| self.span(pair), |word| self.span(&word));
-        self.report(
-            Diagnostic::new(
-                CUT002,
-                span,
-                format!("unknown field `{}` in {context}", crate::diagnostic::abbreviate(&word)),
-            )
-            .with_primary_label("not a field of this")
-            .with_optional_help(
-                did_you_mean(&word, known.iter().copied())
-                    .or_else(|| Some(format!("known fields: {}", known.join(", ")))),
-            ),
-        );
+        self.report(build::unknown_field(span, &word, context, known));
     }
 
     pub(super) fn fields(&mut self, pairs: Vec<Pair<'_, Rule>>, context: &str, known: &[&str]) -> Fields {
@@ -75,15 +65,7 @@ impl DslReader<'_> {
             }
             let Some(name) = field_name(rule) else { continue };
             if !known.contains(&name) {
-                self.report(
-                    Diagnostic::new(
-                        CUT002,
-                        first_word(self.file, &pair),
-                        format!("`{name}` is not a field of {context}"),
-                    )
-                    .with_primary_label("not a field of this")
-                    .with_help(format!("known fields: {}", known.join(", "))),
-                );
+                self.report(build::unknown_field(first_word(self.file, &pair), name, context, known));
                 continue;
             }
             let mut seen = std::mem::take(&mut fields.seen);
@@ -103,7 +85,13 @@ impl DslReader<'_> {
                 (Rule::estimate, Some(value)) => fields.estimate = Some(self.text(value)),
                 (Rule::timeout, Some(value)) => fields.timeout = self.duration(value),
                 (Rule::retries, Some(_)) => fields.retries = self.retries(span, values),
-                (Rule::effects, _) => fields.effects = Some(self.effects(values)),
+                (Rule::effects, _) => {
+                    fields.effects = values
+                        .into_iter()
+                        .filter(|value| value.as_rule() == Rule::effect)
+                        .map(|value| self.text(value))
+                        .collect();
+                }
                 (Rule::readonly, value) => {
                     let readonly = value.is_none_or(|value| value.as_str() == "true");
                     fields.readonly = Some(Spanned::new(readonly, span));
@@ -157,28 +145,6 @@ impl DslReader<'_> {
             }
         }
         Some(Spanned::new(retries, span))
-    }
-
-    pub(super) fn effects(&mut self, values: Vec<Pair<'_, Rule>>) -> Vec<Spanned<Effect>> {
-        values
-            .into_iter()
-            .filter(|value| value.as_rule() == Rule::effect)
-            .filter_map(|value| {
-                let text = self.text(value);
-                if let Some(effect) = Effect::parse(&text.value) {
-                    Some(Spanned::new(effect, text.span))
-                } else {
-                    self.report(
-                        Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value))
-                            .with_optional_help(
-                                did_you_mean(&text.value, Effect::NAMES)
-                                    .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
-                            ),
-                    );
-                    None
-                }
-            })
-            .collect()
     }
 }
 

@@ -1,0 +1,297 @@
+//! What both front ends decide the same way: each reads its own syntax into parts, and the
+//! steps, actions, parameter types, effects and estimates are put together and checked here,
+//! with the same diagnostics whichever form the plan is written in. Only help lines that show
+//! syntax differ, by [`Form`].
+
+use crate::codes::{CUT001, CUT002};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::{
+    Action, Call, Commands, Duration, Effect, MaxFail, Param, ParamType, Phase, Retries, Serial, Spanned, Step, Tuning,
+    Undo,
+};
+use crate::source::Span;
+
+/// The fields of a step, in the order the schema and the canonical forms write them.
+pub const STEP_FIELDS: &[&str] = &[
+    "id",
+    "do",
+    "with",
+    "run",
+    "rollback",
+    "irreversible",
+    "verify",
+    "cleanup",
+    "estimate",
+    "timeout",
+    "retries",
+    "after",
+    "on",
+    "serial",
+    "max_fail",
+    "effects",
+    "readonly",
+];
+
+/// The fields of an action definition.
+pub const ACTION_FIELDS: &[&str] = &[
+    "params",
+    "run",
+    "rollback",
+    "irreversible",
+    "verify",
+    "cleanup",
+    "estimate",
+    "timeout",
+    "retries",
+    "effects",
+    "readonly",
+];
+
+/// Which form a plan is written in, for help lines that show syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Yaml,
+    Dsl,
+}
+
+/// A field's value with where its name was written (the YAML key, the DSL keyword).
+#[derive(Clone, Debug)]
+pub struct Keyed {
+    pub key: Span,
+    pub text: Spanned<String>,
+}
+
+/// The commands as written on a step or an action.
+#[derive(Clone, Debug, Default)]
+pub struct WrittenCommands {
+    pub run: Option<Keyed>,
+    pub rollback: Option<Keyed>,
+    pub irreversible: Option<Keyed>,
+    pub verify: Option<Spanned<String>>,
+    pub cleanup: Option<Spanned<String>>,
+}
+
+/// What a front end read of a step.
+#[derive(Debug)]
+pub struct StepParts {
+    pub id: Spanned<String>,
+    pub phase: Phase,
+    pub span: Span,
+    pub call: Option<Call>,
+    pub commands: WrittenCommands,
+    pub estimate: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub retries: Option<Spanned<Retries>>,
+    pub after: Vec<Spanned<String>>,
+    pub on: Option<Spanned<String>>,
+    pub serial: Option<Spanned<Serial>>,
+    pub max_fail: Option<Spanned<MaxFail>>,
+    pub effects: Vec<Spanned<String>>,
+    pub readonly: Option<Spanned<bool>>,
+}
+
+/// What a front end read of an action definition.
+#[derive(Debug)]
+pub struct ActionParts {
+    pub name: Spanned<String>,
+    pub params: Vec<Param>,
+    pub commands: WrittenCommands,
+    pub estimate: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub retries: Option<Spanned<Retries>>,
+    pub effects: Vec<Spanned<String>>,
+    pub readonly: bool,
+}
+
+/// A step from its parts: a step that calls an action takes its commands from the action
+/// (writing `run`, `rollback` or `irreversible` on it is CUT002); an inline step must run
+/// something (CUT001).
+pub fn step(parts: StepParts, form: Form, diagnostics: &mut Vec<Diagnostic>) -> Step {
+    let StepParts {
+        id,
+        phase,
+        span,
+        call,
+        commands,
+        estimate,
+        timeout,
+        retries,
+        after,
+        on,
+        serial,
+        max_fail,
+        effects,
+        readonly,
+    } = parts;
+    let commands = if call.is_some() {
+        for (name, given) in
+            [("run", &commands.run), ("rollback", &commands.rollback), ("irreversible", &commands.irreversible)]
+        {
+            if let Some(given) = given {
+                let inline = match form {
+                    Form::Yaml => "drop `do:`",
+                    Form::Dsl => "drop the call",
+                };
+                diagnostics.push(
+                    Diagnostic::new(CUT002, given.key, format!("`{name}` on a step that calls an action"))
+                        .with_primary_label("only inline steps carry this")
+                        .with_help(format!(
+                            "set `{name}` in the action's definition, or {inline} and write the step inline"
+                        )),
+                );
+            }
+        }
+        Commands { run: None, undo: None, ..self::commands(commands, diagnostics) }
+    } else {
+        let commands = self::commands(commands, diagnostics);
+        if commands.run.is_none() {
+            let help = match form {
+                Form::Yaml => "add `do: ACTION` with `with:` arguments, or `run: COMMAND`",
+                Form::Dsl => "call an action (`step NAME: ACTION(…)`) or give the block a `run` command",
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    CUT001,
+                    id.span,
+                    format!("step `{}` neither calls an action nor runs a command", id.value),
+                )
+                .with_primary_label("this step does nothing")
+                .with_help(help),
+            );
+        }
+        commands
+    };
+    let estimate = estimate.and_then(|text| duration(&text, diagnostics));
+    Step {
+        id,
+        phase,
+        span,
+        call,
+        commands,
+        tuning: Tuning { estimate, timeout, retries },
+        after,
+        on,
+        serial,
+        max_fail,
+        effects: self::effects(effects, diagnostics),
+        readonly,
+    }
+}
+
+/// An action from its parts: it must run something (CUT001); its `estimate` is a duration or
+/// names a duration parameter (`estimate: "{timeout}"`, as `http.wait` does).
+pub fn action(parts: ActionParts, form: Form, diagnostics: &mut Vec<Diagnostic>) -> Action {
+    let ActionParts { name, params, commands, estimate, timeout, retries, effects, readonly } = parts;
+    let commands = self::commands(commands, diagnostics);
+    if commands.run.is_none() {
+        let help = match form {
+            Form::Yaml => "add `run:` with the command the action runs",
+            Form::Dsl => "add `run \"COMMAND\"` to its block",
+        };
+        diagnostics.push(
+            Diagnostic::new(CUT001, name.span, format!("action `{}` has no `run` command", name.value)).with_help(help),
+        );
+    }
+    let mut estimate_from = None;
+    let estimate = match estimate {
+        Some(text) if text.value.len() >= 2 && text.value.starts_with('{') && text.value.ends_with('}') => {
+            estimate_from = Some(Spanned::new(text.value[1..text.value.len() - 1].trim().to_owned(), text.span));
+            None
+        }
+        Some(text) => duration(&text, diagnostics),
+        None => None,
+    };
+    Action {
+        name,
+        params,
+        commands,
+        tuning: Tuning { estimate, timeout, retries },
+        effects: self::effects(effects, diagnostics),
+        readonly,
+        estimate_from,
+    }
+}
+
+/// A parameter's type by its name; an unknown one is CUT001 with the nearest name.
+pub fn param_type(text: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Spanned<ParamType>> {
+    if let Some(kind) = ParamType::parse(&text.value) {
+        return Some(Spanned::new(kind, text.span));
+    }
+    diagnostics.push(
+        Diagnostic::new(CUT001, text.span, format!("unknown parameter type `{}`", text.value)).with_optional_help(
+            did_you_mean(&text.value, ParamType::NAMES)
+                .or_else(|| Some(format!("types are {}", ParamType::NAMES.join(", ")))),
+        ),
+    );
+    None
+}
+
+/// CUT002 at a field that is not one of `known`, with the nearest known one.
+#[must_use]
+pub fn unknown_field(span: Span, word: &str, context: &str, known: &[&str]) -> Diagnostic {
+    Diagnostic::new(CUT002, span, format!("unknown field `{}` in {context}", crate::diagnostic::abbreviate(word)))
+        .with_primary_label("not a field of this")
+        .with_optional_help(
+            did_you_mean(word, known.iter().copied()).or_else(|| Some(format!("known fields: {}", known.join(", ")))),
+        )
+}
+
+/// CUT001 at a value of the wrong form: "expected a duration like 90s, found `soon`".
+#[must_use]
+pub fn wrong_form(value: &Spanned<String>, expected: &str) -> Diagnostic {
+    Diagnostic::new(
+        CUT001,
+        value.span,
+        format!("expected {expected}, found `{}`", crate::diagnostic::abbreviate(&value.value)),
+    )
+    .with_primary_label(format!("expected {expected}"))
+}
+
+/// How a step or action is undone, from its `rollback` and `irreversible`. Both at once is
+/// CUT001; the rollback is kept so that checking goes on.
+fn undo(rollback: Option<Keyed>, irreversible: Option<Keyed>, diagnostics: &mut Vec<Diagnostic>) -> Option<Undo> {
+    match (rollback, irreversible) {
+        (Some(rollback), Some(irreversible)) => {
+            diagnostics.push(
+                Diagnostic::new(CUT001, irreversible.text.span, "both `rollback` and `irreversible`")
+                    .with_label(rollback.text.span, "a rollback is given here")
+                    .with_help("keep `rollback` if the step can be undone, `irreversible` if it cannot"),
+            );
+            Some(Undo::Rollback(rollback.text))
+        }
+        (Some(rollback), None) => Some(Undo::Rollback(rollback.text)),
+        (None, Some(irreversible)) => Some(Undo::Irreversible(irreversible.text)),
+        (None, None) => None,
+    }
+}
+
+fn commands(written: WrittenCommands, diagnostics: &mut Vec<Diagnostic>) -> Commands {
+    let WrittenCommands { run, rollback, irreversible, verify, cleanup } = written;
+    Commands { run: run.map(|run| run.text), undo: undo(rollback, irreversible, diagnostics), verify, cleanup }
+}
+
+fn duration(text: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Spanned<Duration>> {
+    if let Some(duration) = Duration::parse(&text.value) {
+        return Some(Spanned::new(duration, text.span));
+    }
+    diagnostics.push(wrong_form(text, "a duration like 90s, 5m or 1h30m"));
+    None
+}
+
+fn effects(texts: Vec<Spanned<String>>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Spanned<Effect>> {
+    texts
+        .into_iter()
+        .filter_map(|text| {
+            if let Some(effect) = Effect::parse(&text.value) {
+                return Some(Spanned::new(effect, text.span));
+            }
+            diagnostics.push(
+                Diagnostic::new(CUT001, text.span, format!("unknown effect `{}`", text.value)).with_optional_help(
+                    did_you_mean(&text.value, Effect::NAMES)
+                        .or_else(|| Some(format!("effects are {}", Effect::NAMES.join(", ")))),
+                ),
+            );
+            None
+        })
+        .collect()
+}
