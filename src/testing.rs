@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::codes::Code;
+use crate::config::{Level, Settings};
 use crate::diagnostic::Diagnostic;
-use crate::driver::{Compilation, compile};
+use crate::driver::{Compilation, compile_with};
 use crate::source::SourceMap;
 
 /// A manifest in the shape of SPEC §1.1, small enough to read in a test.
@@ -85,6 +87,10 @@ actions:
 /// Compiles `body` (plan fields after the header) against the given manifest and inventory.
 #[must_use]
 pub fn compile_body(body: &str, manifest: &str, inventory: &str) -> Compilation {
+    compile_body_with(body, manifest, inventory, &Settings::default())
+}
+
+fn compile_body_with(body: &str, manifest: &str, inventory: &str, settings: &Settings) -> Compilation {
     let plan =
         format!("cutover: 1\nplan: test\nmanifest: manifest.yaml\ninventory: inventory.yaml\nuse: [lib.yaml]\n{body}");
     let sources = SourceMap::with_files([
@@ -93,12 +99,28 @@ pub fn compile_body(body: &str, manifest: &str, inventory: &str) -> Compilation 
         (PathBuf::from("t/inventory.yaml"), inventory.to_owned()),
         (PathBuf::from("t/lib.yaml"), LIBRARY.to_owned()),
     ]);
-    compile(sources, &PathBuf::from("t/plan.yaml")).expect("in-memory files always load")
+    compile_with(sources, &PathBuf::from("t/plan.yaml"), settings).expect("in-memory files always load")
 }
 
 #[must_use]
 pub fn diagnostics_of(body: &str, manifest: &str, inventory: &str) -> Vec<Diagnostic> {
     compile_body(body, manifest, inventory).diagnostics
+}
+
+/// The diagnostics of `body` with only the rule `code` running: every other rule is allowed
+/// (`cutover.toml`'s `allow`), so a rule's tests see its own findings and no one else's. What
+/// reading and resolving report (CUT001–CUT011) stays, so a test plan that does not read is
+/// never mistaken for a clean one.
+#[must_use]
+pub fn rule_diagnostics(code: Code, body: &str, manifest: &str, inventory: &str) -> Vec<Diagnostic> {
+    let mut settings = Settings::default();
+    for other in Code::all() {
+        // Codes sort as text: CUT001–CUT011 are reading and resolving, the rest rules.
+        if other != code && other.as_str() > "CUT011" {
+            settings.rules.insert(other, Level::Allow);
+        }
+    }
+    compile_body_with(body, manifest, inventory, &settings).diagnostics
 }
 
 #[must_use]

@@ -18,23 +18,9 @@ fn yaml_plans() -> Vec<PathBuf> {
             found.push(plan);
         }
     }
-    collect(&common::root().join("tests/fixtures"), &mut found);
+    found.extend(common::fixture_plans());
     found.sort();
     found
-}
-
-fn collect(directory: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(directory) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, found);
-        } else if path.extension().is_some_and(|extension| extension == "yaml")
-            && std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with("# expect:"))
-        {
-            found.push(path);
-        }
-    }
 }
 
 /// Converts text in memory; `None` when it does not read cleanly or the conversion is refused.

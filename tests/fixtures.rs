@@ -7,34 +7,38 @@ mod common;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> Vec<(PathBuf, Vec<String>)> {
-    let mut found = Vec::new();
-    collect(&common::root().join("tests/fixtures"), &mut found);
-    found.sort();
-    found
+    common::fixture_plans()
         .into_iter()
-        .filter_map(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            let header = text.lines().next()?.strip_prefix("# expect:")?.trim().to_owned();
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a fixture");
+            let header = text.lines().next().and_then(|line| line.strip_prefix("# expect:")).expect("a header");
+            let header = header.trim();
             let codes = if header == "none" {
                 Vec::new()
             } else {
                 header.split(',').map(|code| code.trim().to_owned()).collect()
             };
-            Some((path, codes))
+            (path, codes)
         })
         .collect()
 }
 
-fn collect(directory: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(directory) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, found);
-        } else if path.extension().is_some_and(|extension| extension == "yaml") {
-            found.push(path);
+/// A plan among the fixtures without an `# expect:` header would be skipped silently: every
+/// file directly in `ok/` and `err/`, and every file anywhere that is a plan (a top-level
+/// `cutover:`), must have one. Manifests, inventories and libraries in subfolders need none.
+#[test]
+fn every_fixture_plan_says_what_it_expects() {
+    let root = common::root().join("tests/fixtures");
+    let mut missing = Vec::new();
+    for path in common::files_under(&root) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let parent = path.parent().and_then(Path::file_name).and_then(|name| name.to_str()).unwrap_or_default();
+        let is_plan = text.lines().any(|line| line.starts_with("cutover:"));
+        if (is_plan || matches!(parent, "ok" | "err")) && !text.starts_with("# expect:") {
+            missing.push(path.strip_prefix(&root).expect("under fixtures").display().to_string());
         }
     }
+    assert!(missing.is_empty(), "fixtures without an `# expect:` header: {missing:?}");
 }
 
 #[test]

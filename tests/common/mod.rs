@@ -128,21 +128,43 @@ pub fn write_tree(folder: &Path, files: &[(&str, &str)]) {
 /// Every file under `folder` (path relative to it, contents), sorted by path; none when the
 /// folder does not exist.
 pub fn read_tree(folder: &Path) -> Vec<(String, String)> {
-    fn walk(folder: &Path, prefix: &str, files: &mut Vec<(String, String)>) {
+    files_under(folder)
+        .into_iter()
+        .map(|path| {
+            let name = path.strip_prefix(folder).expect("under the folder").to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).expect("UTF-8 file");
+            (name, text)
+        })
+        .collect()
+}
+
+/// Every file under `folder`, at any depth, sorted by path; none when the folder does not
+/// exist. The one directory walk of the tests.
+pub fn files_under(folder: &Path) -> Vec<PathBuf> {
+    fn walk(folder: &Path, files: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(folder) else { return };
         for entry in entries.flatten() {
-            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
-            if entry.path().is_dir() {
-                walk(&entry.path(), &format!("{name}/"), files);
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, files);
             } else {
-                files.push((name, std::fs::read_to_string(entry.path()).expect("UTF-8 file")));
+                files.push(path);
             }
         }
     }
     let mut files = Vec::new();
-    walk(folder, "", &mut files);
+    walk(folder, &mut files);
     files.sort();
     files
+}
+
+/// The fixture plans under `tests/fixtures` (those whose first line is `# expect: …`), sorted.
+pub fn fixture_plans() -> Vec<PathBuf> {
+    files_under(&root().join("tests/fixtures"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
+        .filter(|path| std::fs::read_to_string(path).is_ok_and(|text| text.starts_with("# expect:")))
+        .collect()
 }
 
 /// Seeds the stub's state for `host`: installed package versions and unit states.

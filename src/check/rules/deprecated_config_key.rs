@@ -64,12 +64,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::codes::Severity;
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT016;
 
     #[test]
     fn setting_a_deprecated_key_warns() {
         let plan = "steps:\n  - { id: size-cache, do: config.set, with: { file: /etc/dten.conf, key: dten.cache.legacy_size, value: 2G }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT016, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT016"]);
         assert_eq!(diagnostics[0].severity, Severity::Warning);
         assert_eq!(
@@ -82,13 +83,14 @@ mod tests {
     #[test]
     fn a_removed_key_is_only_reported_as_removed() {
         let plan = "steps:\n  - { id: keep-fallback, do: config.set, with: { file: /etc/dten.conf, key: dten.legacy.fallback, value: \"true\" }, on: app }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT015"]);
+        // CUT015 reports it (removed_config_key.rs); this rule stays quiet about it.
+        assert_eq!(codes_of(&rule_diagnostics(CUT016, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]
     fn deprecated_only_in_a_later_release_is_fine() {
         let manifest = DTEN_CONFIG_MANIFEST.replace("deprecated_in: 4.1.0", "deprecated_in: 4.3.0");
         let plan = "steps:\n  - { id: size-cache, do: config.set, with: { file: /etc/dten.conf, key: dten.cache.legacy_size, value: 2G }, on: app }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, &manifest, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT016, plan, &manifest, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

@@ -81,13 +81,14 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT032;
 
     #[test]
     fn an_inline_schedule_without_cleanup() {
         let plan =
             "steps:\n  - { id: pause-billing, run: ./pause.sh, rollback: ./resume.sh, effects: [schedule, config] }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT032, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT032"]);
         assert_eq!(diagnostics[0].message, "step `pause-billing` has the `schedule` effect and no cleanup");
         assert_eq!(diagnostics[0].secondary[0].message.as_deref(), Some("declared here"));
@@ -96,7 +97,7 @@ mod tests {
     #[test]
     fn an_action_flag_without_cleanup_points_at_the_action() {
         let plan = "steps:\n  - { id: flip, do: flag.on, with: { name: x } }\nactions:\n  flag.on:\n    params: { name: string }\n    run: \"flags set {name} on\"\n    rollback: \"flags set {name} off\"\n    effects: [flag, webhook]\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT032, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT032"]);
         assert_eq!(diagnostics[0].message, "step `flip` has the `flag` and `webhook` effects and no cleanup");
         assert_eq!(diagnostics[0].secondary.len(), 2);
@@ -105,6 +106,6 @@ mod tests {
     #[test]
     fn a_cleanup_on_the_step_or_the_prelude_action_is_enough() {
         let plan = "steps:\n  - { id: pause-billing, run: ./pause.sh, rollback: ./resume.sh, cleanup: ./resume.sh, effects: [schedule] }\n  - { id: pause-cron, do: cron.pause, with: { file: /etc/cron.d/dten } }\n  - { id: backup, do: file.backup, with: { path: /etc/dten } }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT032, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

@@ -98,12 +98,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT021;
 
     #[test]
     fn a_host_left_behind() {
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: stop, do: install, with: { target: dten-core@4.0.3 }, on: app-1 }\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app-1 }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT021, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT021"]);
         assert_eq!(diagnostics[0].message, "dten-core does not reach 4.2.0 on app-2 (3.9.2)");
     }
@@ -111,7 +112,7 @@ mod tests {
     #[test]
     fn an_unknown_goal_component_and_version() {
         let plan = "upgrade: { dten-cor: 4.2.0, dten-agent: 9.9.9 }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT021, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT010", "CUT011"]);
         assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `dten-core`?"));
     }

@@ -87,7 +87,8 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 mod tests {
     use super::secrets::{Kind, find_secrets, key_kind};
     use crate::check::commands::shell_commands;
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT036;
 
     /// The kind and the text of every secret found.
     fn secrets(text: &str) -> Vec<(Kind, &str)> {
@@ -191,7 +192,7 @@ mod tests {
     #[test]
     fn reported_with_the_kind_and_never_the_secret() {
         let plan = "notify: \"curl -fsS -d {message} https://hooks.example/x?token=abc123def\"\nsteps:\n  - id: dump\n    run: PGPASSWORD=hunter2 pg_dump dten\n    rollback: \"true\"\n    estimate: 1m\n  - { id: login, do: login, with: { password: hunter2 }, estimate: 1m }\nactions:\n  login:\n    params: { password: string }\n    run: \"dtenctl login --password {password}\"\n    rollback: \"true\"\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT036, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         let cut036: Vec<_> = diagnostics.iter().filter(|diagnostic| diagnostic.code.as_str() == "CUT036").collect();
         let messages: Vec<&str> = cut036.iter().map(|diagnostic| diagnostic.message.as_str()).collect();
         assert_eq!(

@@ -95,14 +95,15 @@ fn irreversible_span(step: &ResolvedStep<'_>) -> Option<crate::source::Span> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT031;
 
     const MIGRATE: &str = "actions:\n  migrate:\n    params: { id: migration, lock_timeout: duration }\n    run: \"dtenctl migrate {id} {lock_timeout}\"\n    rollback: \"dtenctl migrate undo {id}\"\n";
 
     #[test]
     fn an_irreversible_inline_step_without_a_snapshot() {
         let plan = "steps:\n  - { id: drop-cache, run: ./drop.sh, irreversible: \"the cache is gone\" }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT031, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT031"]);
         assert_eq!(diagnostics[0].message, "step `drop-cache` cannot be undone and no snapshot is taken before it");
     }
@@ -112,7 +113,7 @@ mod tests {
         let plan = format!(
             "steps:\n  - {{ id: backup, do: file.backup, with: {{ path: /var/lib/dten }} }}\n  - {{ id: migrate, do: migrate, with: {{ id: 0042_split_sessions, lock_timeout: 30s }} }}\n{MIGRATE}"
         );
-        let diagnostics = diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT031, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT031"]);
         assert_eq!(diagnostics[0].help.as_deref(), Some("add `backup` to the `after` of `migrate`"));
     }
@@ -122,6 +123,6 @@ mod tests {
         let plan = format!(
             "steps:\n  - {{ id: backup, do: file.backup, with: {{ path: /var/lib/dten }} }}\n  - {{ id: migrate, do: migrate, with: {{ id: 0042_split_sessions, lock_timeout: 30s }}, after: [backup] }}\n  - {{ id: reindex, do: migrate, with: {{ id: 0044_touch_rows, lock_timeout: 30s }} }}\n{MIGRATE}"
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT031, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

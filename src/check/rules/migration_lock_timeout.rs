@@ -76,14 +76,15 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT033;
 
     const ACTIONS: &str = "actions:\n  migrate:\n    params: { id: migration }\n    run: \"dtenctl migrate {id}\"\n    rollback: \"dtenctl migrate undo {id}\"\n  migrate-bounded:\n    params: { id: migration, lock_timeout: duration }\n    run: \"dtenctl migrate {id} --lock-timeout={lock_timeout.seconds}\"\n    rollback: \"dtenctl migrate undo {id}\"\n";
 
     #[test]
     fn a_share_lock_without_a_timeout() {
         let plan = format!("steps:\n  - {{ id: index, do: migrate, with: {{ id: 0043_session_index }} }}\n{ACTIONS}");
-        let diagnostics = diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT033, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT033"]);
         assert_eq!(
             diagnostics[0].message,
@@ -97,6 +98,6 @@ mod tests {
         let plan = format!(
             "steps:\n  - {{ id: touch, do: migrate, with: {{ id: 0044_touch_rows }} }}\n  - {{ id: index, do: migrate-bounded, with: {{ id: 0043_session_index, lock_timeout: 30s }} }}\n{ACTIONS}"
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT033, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

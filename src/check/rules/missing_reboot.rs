@@ -90,12 +90,13 @@ fn reboots(step: &ResolvedStep<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::codes::Severity;
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT019;
 
     #[test]
     fn a_required_reboot_that_never_happens() {
         let plan = "steps:\n  - { id: install-kmod, do: install, with: { target: dten-kmod@4.2.0 }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT019, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT019"]);
         assert_eq!(diagnostics[0].severity, Severity::Error);
         assert_eq!(
@@ -107,7 +108,7 @@ mod tests {
     #[test]
     fn a_recommended_reboot_warns_for_the_hosts_left_out() {
         let plan = "steps:\n  - { id: install-tools, do: install, with: { target: dten-tools@4.2.0 }, on: app }\n  - { id: reboot-one, do: reboot, on: app-1, after: [install-tools] }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT019, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT019"]);
         assert_eq!(diagnostics[0].severity, Severity::Warning);
         assert!(diagnostics[0].message.contains("no step reboots app-2 after"), "{}", diagnostics[0].message);
@@ -116,8 +117,8 @@ mod tests {
     #[test]
     fn a_reboot_after_the_install_is_fine_and_one_before_is_not() {
         let after = "steps:\n  - { id: install-kmod, do: install, with: { target: dten-kmod@4.2.0 }, on: app }\n  - { id: reboot-app, do: reboot, on: app, serial: 1, after: [install-kmod] }\n";
-        assert_eq!(codes_of(&diagnostics_of(after, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT019, after, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
         let before = "steps:\n  - { id: reboot-app, do: reboot, on: app }\n  - { id: install-kmod, do: install, with: { target: dten-kmod@4.2.0 }, on: app, after: [reboot-app] }\n";
-        assert_eq!(codes_of(&diagnostics_of(before, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT019"]);
+        assert_eq!(codes_of(&rule_diagnostics(CUT019, before, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT019"]);
     }
 }

@@ -58,13 +58,16 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT030;
 
     #[test]
     fn inline_and_action_steps_need_a_way_back() {
         let plan = "steps:\n  - { id: warm, run: ./warm.sh }\n  - { id: ro, run: ./look.sh, readonly: true }\n  - { id: gone, run: ./drop.sh, irreversible: \"drops the cache for good\" }\n  - { id: flag, do: no-undo }\nactions:\n  no-undo: { run: \"true\" }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT030, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         // `gone` is irreversible with no snapshot before it: CUT031's business, not this rule's.
-        assert_eq!(codes_of(&diagnostics), ["CUT030", "CUT031", "CUT030"]);
+        assert_eq!(codes_of(&diagnostics), ["CUT030", "CUT030"]);
+        let warm = &diagnostics[0];
+        assert!(warm.message.contains("`warm`"), "{}", warm.message);
     }
 }

@@ -43,12 +43,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT035;
 
     #[test]
     fn preflight_must_only_look() {
         let plan = "preflight:\n  - { id: stop, do: service.stop, with: { unit: x.service } }\n  - { id: look, run: ./check.sh, readonly: true }\n  - { id: verify, do: package.verify, with: { certificate: a.pem, chain: b.pem } }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT035, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT035"]);
     }
 }

@@ -54,13 +54,14 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT012;
 
     #[test]
     fn a_version_no_path_starts_from() {
         let inventory = "groups: { app: [app-1] }\nhosts:\n  app-1: { installed: { dten-core: 3.1.0, openssl: 3.0.13 } }\n  db-1: { installed: { postgres: 14.11 } }\n";
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, inventory);
+        let diagnostics = rule_diagnostics(CUT012, plan, DTEN_MANIFEST, inventory);
         assert_eq!(codes_of(&diagnostics), ["CUT012"]);
         assert!(diagnostics[0].message.contains("from 3.1.0 to 4.2.0 on app-1"), "{}", diagnostics[0].message);
     }

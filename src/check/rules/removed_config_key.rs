@@ -99,14 +99,15 @@ fn deletes_keys(action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::deletes_keys;
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT015;
 
     const UNSET: &str = "actions:\n  config.unset:\n    params: { file: path, key: config_key }\n    run: \"sed -i /^{key}/d {file}\"\n    rollback: \"true\"\n";
 
     #[test]
     fn setting_a_removed_key() {
         let plan = "steps:\n  - { id: keep-fallback, do: config.set, with: { file: /etc/dten.conf, key: dten.legacy.fallback, value: \"true\" }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT015, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT015"]);
         assert_eq!(
             diagnostics[0].message,
@@ -121,7 +122,7 @@ mod tests {
         let plan = format!(
             "steps:\n  - {{ id: drop, do: config.unset, with: {{ file: /etc/dten.conf, key: dten.legacy.fallback }}, on: app }}\n  - {{ id: set, do: config.set, with: {{ file: /etc/dten.conf, key: dten.hybrid.enable, value: \"true\" }}, on: app }}\n  - {{ id: other, do: config.set, with: {{ file: /etc/dten.conf, key: not.in.matrix, value: x }}, on: app }}\n{UNSET}"
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT015, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]

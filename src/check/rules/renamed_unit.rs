@@ -80,7 +80,8 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT018;
 
     const INSTALL: &str = "  - { id: install-core, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
 
@@ -89,7 +90,7 @@ mod tests {
         let plan = format!(
             "steps:\n{INSTALL}  - {{ id: stop-core, do: service.stop, with: {{ unit: dten.service }}, on: app, after: [install-core] }}\n"
         );
-        let diagnostics = diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT018, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT018"]);
         assert_eq!(
             diagnostics[0].message,
@@ -105,13 +106,13 @@ mod tests {
             "steps:\n  - {{ id: stop-core, do: service.stop, with: {{ unit: dten.service }}, on: app }}\n{}",
             INSTALL.replace(" }\n", ", after: [stop-core] }\n")
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT018, &plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]
     fn hosts_that_did_not_get_the_release_keep_the_old_name() {
         // A canary: app-1 gets 4.2.0 first, app-2 still runs dten.service afterwards.
         let plan = "steps:\n  - { id: canary, do: install, with: { target: dten-core@4.2.0 }, on: app-1 }\n  - { id: stop-rest, do: service.stop, with: { unit: dten.service }, on: app-2, after: [canary] }\n  - { id: rest, do: install, with: { target: dten-core@4.2.0 }, on: app-2, after: [stop-rest] }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT018, plan, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

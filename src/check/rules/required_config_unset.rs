@@ -248,7 +248,8 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::starts_a_service;
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT017;
 
     const INSTALL: &str = "  - { id: install-core, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
     const START: &str =
@@ -260,7 +261,7 @@ mod tests {
 
     #[test]
     fn starting_without_the_required_key() {
-        let diagnostics = diagnostics_of(&plan("", ""), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT017, &plan("", ""), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT017"]);
         assert_eq!(
             diagnostics[0].message,
@@ -273,7 +274,7 @@ mod tests {
     fn setting_it_first_is_fine() {
         let setting = "  - { id: set-hybrid, do: config.set, with: { file: /etc/dten.conf, key: dten.hybrid.enable, value: \"true\" }, on: app, after: [install-core] }\n";
         assert_eq!(
-            codes_of(&diagnostics_of(&plan(setting, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)),
+            codes_of(&rule_diagnostics(CUT017, &plan(setting, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)),
             Vec::<&str>::new()
         );
     }
@@ -281,7 +282,7 @@ mod tests {
     #[test]
     fn a_setting_that_is_not_ordered_or_has_another_value_is_pointed_at() {
         let unordered = "  - { id: set-hybrid, do: config.set, with: { file: /etc/dten.conf, key: dten.hybrid.enable, value: \"true\" }, on: app, after: [install-core] }\n";
-        let diagnostics = diagnostics_of(&plan(unordered, ""), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT017, &plan(unordered, ""), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT017"]);
         assert_eq!(
             diagnostics[0]
@@ -291,7 +292,7 @@ mod tests {
             Some(true)
         );
         let wrong = "  - { id: set-hybrid, do: config.set, with: { file: /etc/dten.conf, key: dten.hybrid.enable, value: \"false\" }, on: app }\n";
-        let diagnostics = diagnostics_of(&plan(wrong, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT017, &plan(wrong, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT017"]);
         assert_eq!(diagnostics[0].secondary[1].message.as_deref(), Some("sets it to `false`, not `true`"));
     }
@@ -299,7 +300,7 @@ mod tests {
     #[test]
     fn only_hosts_without_the_setting_are_reported() {
         let setting = "  - { id: set-hybrid, do: config.set, with: { file: /etc/dten.conf, key: dten.hybrid.enable, value: \"true\" }, on: app-1 }\n";
-        let diagnostics = diagnostics_of(&plan(setting, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT017, &plan(setting, ", set-hybrid"), DTEN_CONFIG_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT017"]);
         assert!(diagnostics[0].message.ends_with("on app-2"), "{}", diagnostics[0].message);
     }
@@ -308,11 +309,11 @@ mod tests {
     fn a_start_before_the_install_and_an_inline_restart() {
         // The old version starts before the install: the key does not matter to it.
         let before = "steps:\n  - { id: start-old, do: service.start, with: { unit: dten-core.service }, on: app }\n  - { id: install-core, do: install, with: { target: dten-core@4.2.0 }, on: app, after: [start-old] }\n";
-        assert_eq!(codes_of(&diagnostics_of(before, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT017, before, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
         let inline = format!(
             "steps:\n{INSTALL}  - {{ id: bounce, run: systemctl restart dten-core.service, rollback: \"true\", on: app, after: [install-core] }}\n"
         );
-        assert_eq!(codes_of(&diagnostics_of(&inline, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT017"]);
+        assert_eq!(codes_of(&rule_diagnostics(CUT017, &inline, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT017"]);
     }
 
     #[test]

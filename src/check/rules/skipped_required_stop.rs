@@ -58,12 +58,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT013;
 
     #[test]
     fn jumping_over_a_via_stop() {
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT013, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT013"]);
         assert_eq!(diagnostics[0].message, "dten-core 3.9.2 → 4.2.0 on app-1, app-2 skips the required stop 4.0.3");
     }
@@ -71,6 +72,6 @@ mod tests {
     #[test]
     fn landing_on_the_stop_first_is_fine() {
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: stop, do: install, with: { target: dten-core@4.0.3 }, on: app }\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT013, plan, DTEN_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

@@ -78,7 +78,8 @@ fn is_unbounded(requirement: &semver::VersionReq) -> bool {
 mod tests {
     use super::is_unbounded;
     use crate::codes::Severity;
-    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_CONFIG_MANIFEST, DTEN_INVENTORY, codes_of, rule_diagnostics};
+    use crate::codes::CUT020;
 
     #[test]
     fn bounds_in_every_form() {
@@ -94,11 +95,11 @@ mod tests {
     fn reported_once_for_a_released_component_only() {
         let manifest = DTEN_CONFIG_MANIFEST.replace("postgres: \">=13, <17\"", "postgres: \">=13\"");
         let plan = "steps:\n  - { id: up-1, do: install, with: { target: dten-core@4.2.0 }, on: app-1 }\n  - { id: up-2, do: install, with: { target: dten-core@4.2.0 }, on: app-2 }\n";
-        let diagnostics = diagnostics_of(plan, &manifest, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT020, plan, &manifest, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT020"]);
         assert_eq!(diagnostics[0].severity, Severity::Warning);
         assert_eq!(diagnostics[0].message, "dten-core requires postgres `>=13` with no upper bound");
         let unrelated = "steps:\n  - { id: kmod, do: install, with: { target: dten-kmod@4.2.0 }, on: app }\n  - { id: reboot, do: reboot, on: app, after: [kmod] }\n";
-        assert_eq!(codes_of(&diagnostics_of(unrelated, &manifest, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT020, unrelated, &manifest, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 }

@@ -96,12 +96,13 @@ fn judge(owner: &str, retries: &Spanned<Retries>) -> Option<Diagnostic> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT039;
 
     #[test]
     fn no_backoff_and_no_cap_are_flagged() {
         let plan = "steps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, retries: 5 }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, retries: { count: 3, backoff: none } }\n  - { id: c, run: ./a.sh, rollback: ./b.sh, retries: { count: 12, backoff: exponential, base: 10s } }\n  - { id: d, run: ./a.sh, rollback: ./b.sh, retries: { count: 4, backoff: linear } }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT039, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT039"; 4]);
         let messages: Vec<&str> = diagnostics.iter().map(|diagnostic| diagnostic.message.as_str()).collect();
         assert_eq!(
@@ -120,13 +121,13 @@ mod tests {
     #[test]
     fn bounded_retries_are_fine() {
         let plan = "steps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, retries: { count: 3, backoff: exponential, base: 2s, max: 30s } }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, retries: { count: 3, backoff: fixed, base: 10s } }\n  - { id: c, run: ./a.sh, rollback: ./b.sh, retries: 0 }\n";
-        assert_eq!(codes_of(&diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT039, plan, DTEN_MANIFEST, DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]
     fn actions_are_judged_where_they_are_defined() {
         let plan = "steps:\n  - { id: a, do: poll }\n  - { id: b, do: poll, retries: { count: 2, backoff: fixed, base: 5s } }\nactions:\n  poll:\n    run: ./poll.sh\n    readonly: true\n    retries: { count: 20, backoff: exponential }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT039, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT039"]);
         assert_eq!(diagnostics[0].message, "action `poll` retries 20 times with exponential backoff and no `max`");
     }

@@ -139,13 +139,14 @@ fn release_span(flow: &Flow, component: &str, host: &str) -> Option<Span> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT014;
 
     #[test]
     fn a_dependency_too_old_on_the_same_host() {
         let inventory = "groups: { app: [app-1] }\nhosts:\n  app-1: { installed: { dten-core: 4.1.0, openssl: 1.1.1 } }\n  db-1: { installed: { postgres: 14.11 } }\n";
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, inventory);
+        let diagnostics = rule_diagnostics(CUT014, plan, DTEN_MANIFEST, inventory);
         assert_eq!(codes_of(&diagnostics), ["CUT014"]);
         assert!(diagnostics[0].message.contains("app-1 has openssl 1.1.1"), "{}", diagnostics[0].message);
     }
@@ -155,7 +156,7 @@ mod tests {
         let inventory =
             "groups: { app: [app-1] }\nhosts:\n  app-1: { installed: { dten-core: 4.1.0, openssl: 3.0.13 } }\n";
         let plan = "upgrade: { dten-core: 4.2.0 }\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.2.0 }, on: app }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, inventory);
+        let diagnostics = rule_diagnostics(CUT014, plan, DTEN_MANIFEST, inventory);
         assert_eq!(codes_of(&diagnostics), ["CUT014"]);
         assert!(diagnostics[0].message.contains("which no host of the inventory has"), "{}", diagnostics[0].message);
     }

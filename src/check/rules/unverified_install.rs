@@ -184,7 +184,8 @@ fn runs_a_signature_check(template: &Template) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, rule_diagnostics};
+    use crate::codes::CUT038;
 
     /// The test manifest with a `signing` block (and postgres bounded, so that CUT020 stays out).
     fn signed() -> String {
@@ -200,7 +201,7 @@ mod tests {
 
     #[test]
     fn no_check_at_all_is_one_finding_for_the_plan() {
-        let diagnostics = diagnostics_of(&format!("steps:\n{INSTALLS}"), &signed(), DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT038, &format!("steps:\n{INSTALLS}"), &signed(), DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT038"]);
         assert_eq!(
             diagnostics[0].message,
@@ -214,7 +215,7 @@ mod tests {
         let plan = format!(
             "preflight:\n  - {{ id: verify, do: package.verify, with: {{ certificate: c.pem, chain: chain.pem }} }}\nsteps:\n{INSTALLS}"
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT038, &plan, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]
@@ -222,12 +223,12 @@ mod tests {
         let plan = format!(
             "steps:\n  - {{ id: verify, run: \"gpg --verify dten.deb.asc dten.deb\", readonly: true }}\n{INSTALLS}"
         );
-        let diagnostics = diagnostics_of(&plan, &signed(), DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT038, &plan, &signed(), DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT038", "CUT038"]);
         assert_eq!(diagnostics[0].message, "`stop` installs dten-core 4.0.3 without waiting for the signature check");
         // Once the first install waits for the check, the second one (after it) does too.
         let ordered = plan.replace("on: app }\n  - { id: up", "on: app, after: [verify] }\n  - { id: up");
-        assert_eq!(codes_of(&diagnostics_of(&ordered, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT038, &ordered, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
     }
 
     #[test]
@@ -236,9 +237,9 @@ mod tests {
             "steps:\n  - {{ id: verify, do: cosign-check, with: {{ file: dten.deb }} }}\n{}actions:\n  cosign-check:\n    params: {{ file: path }}\n    run: \"cosign verify-blob --key vendor.pub --signature {{file}}.sig {{file}}\"\n    readonly: true\n",
             INSTALLS.replace("on: app }", "on: app, after: [verify] }")
         );
-        assert_eq!(codes_of(&diagnostics_of(&plan, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
+        assert_eq!(codes_of(&rule_diagnostics(CUT038, &plan, &signed(), DTEN_INVENTORY)), Vec::<&str>::new());
         assert_eq!(
-            codes_of(&diagnostics_of(&format!("steps:\n{INSTALLS}"), &unsigned(), DTEN_INVENTORY)),
+            codes_of(&rule_diagnostics(CUT038, &format!("steps:\n{INSTALLS}"), &unsigned(), DTEN_INVENTORY)),
             Vec::<&str>::new()
         );
     }

@@ -164,7 +164,8 @@ fn join_words(words: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use crate::codes::Severity;
-    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, compile_body, diagnostics_of};
+    use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, codes_of, compile_body, rule_diagnostics};
+    use crate::codes::CUT034;
 
     /// Three hosts, so that `serial: 1` makes three batches.
     const THREE_HOSTS: &str = "groups: { app: [app-1, app-2, app-3] }\nhosts: {}\n";
@@ -172,7 +173,7 @@ mod tests {
     #[test]
     fn a_path_longer_than_the_budget_is_an_error_naming_it() {
         let plan = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: stop-agent, run: ./stop.sh, rollback: ./start.sh, on: app, serial: 1, estimate: 5m }\n  - { id: install-core, run: ./i.sh, rollback: ./u.sh, on: app, after: [stop-agent], estimate: 50m }\n  - { id: side, run: ./s.sh, rollback: ./t.sh, estimate: 1m }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, THREE_HOSTS);
+        let diagnostics = rule_diagnostics(CUT034, plan, DTEN_MANIFEST, THREE_HOSTS);
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
         let diagnostic = &diagnostics[0];
         assert_eq!(diagnostic.severity, Severity::Error);
@@ -199,13 +200,13 @@ mod tests {
         assert_eq!(lowered.budget_seconds, Some(45 * 60));
         // One second more and the same numbers fail the check.
         let over = fits.replace("estimate: 30m", "estimate: 30m1s");
-        assert_eq!(codes_of(&diagnostics_of(&over, DTEN_MANIFEST, THREE_HOSTS)), ["CUT034"]);
+        assert_eq!(codes_of(&rule_diagnostics(CUT034, &over, DTEN_MANIFEST, THREE_HOSTS)), ["CUT034"]);
     }
 
     #[test]
     fn the_default_buffer_is_a_fifth_and_preflight_comes_first() {
         let plan = "window: 10m\npreflight:\n  - { id: look, run: ./look.sh, readonly: true, estimate: 5m }\nsteps:\n  - { id: work, run: ./w.sh, rollback: ./u.sh, estimate: 4m }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT034, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
         assert_eq!(
             diagnostics[0].message,
@@ -216,7 +217,7 @@ mod tests {
     #[test]
     fn missing_estimates_are_counted_once() {
         let plan = "window: 1h\nsteps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, after: [a] }\n  - { id: c, run: ./a.sh, rollback: ./b.sh, estimate: 1m }\n";
-        let diagnostics = diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        let diagnostics = rule_diagnostics(CUT034, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
         assert_eq!(diagnostics[0].severity, Severity::Warning);
         assert_eq!(diagnostics[0].message, "2 steps have no estimate and count as zero on the critical path");
@@ -229,12 +230,12 @@ mod tests {
     #[test]
     fn estimates_from_actions_and_arguments_count() {
         let plan = "window: 1h\nsteps:\n  - { id: up, do: install, with: { target: dten-core@4.0.3 }, on: app }\n  - { id: wait, do: http.wait, with: { url: \"http://localhost:8080/health\", timeout: 5m }, after: [up] }\n";
-        assert!(diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY).is_empty());
+        assert!(rule_diagnostics(CUT034, plan, DTEN_MANIFEST, DTEN_INVENTORY).is_empty());
     }
 
     #[test]
     fn no_window_no_finding() {
         let plan = "steps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, estimate: 100h }\n  - { id: b, run: ./a.sh, rollback: ./b.sh }\n";
-        assert!(diagnostics_of(plan, DTEN_MANIFEST, DTEN_INVENTORY).is_empty());
+        assert!(rule_diagnostics(CUT034, plan, DTEN_MANIFEST, DTEN_INVENTORY).is_empty());
     }
 }
