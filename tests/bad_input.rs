@@ -16,8 +16,13 @@ struct Run {
 }
 
 fn check(plan: &Path) -> Run {
+    run(&["check", plan.to_str().expect("UTF-8 path")])
+}
+
+/// Runs `cutover ARGUMENTS` under the watchdog.
+fn run(arguments: &[&str]) -> Run {
     let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["check", plan.to_str().expect("UTF-8 path")])
+        .args(arguments)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -31,7 +36,7 @@ fn check(plan: &Path) -> Run {
         output.expect("output")
     } else {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        panic!("`cutover check {}` hung", plan.display());
+        panic!("`cutover {}` hung", arguments.join(" "));
     };
     Run {
         code: output.status.code(),
@@ -170,4 +175,36 @@ fn an_unreadable_plan_among_others_still_checks_the_rest() {
     assert!(stdout.contains("plans/dten-4.2/plan.yaml: no problems"), "{stdout}");
     assert!(stdout.contains("plans/gitlab-17/plan.yaml: no problems"), "{stdout}");
     assert_eq!(common::stderr(&output).lines().count(), 1);
+}
+
+/// A plan of `steps` inline steps, each after the one before it; `closed` makes the first wait
+/// for the last, so all of them are one cycle.
+fn after_chain(steps: usize, closed: bool) -> String {
+    let mut plan = String::from(HEADER);
+    plan.push_str("steps:\n");
+    for index in 0..steps {
+        let before = match index {
+            0 if closed => format!(", after: [s{}]", steps - 1),
+            0 => String::new(),
+            _ => format!(", after: [s{}]", index - 1),
+        };
+        let _ = writeln!(plan, "  - {{ id: s{index}, run: \"true\", rollback: \"true\"{before} }}");
+    }
+    plan
+}
+
+const EMPTY_MANIFEST: &[u8] = br#"{"package": "p", "version": "1.0.0", "components": {}}"#;
+
+#[test]
+fn a_long_after_chain_does_not_overflow_the_stack() {
+    // The strongly connected components were found by recursion, one frame per step: check
+    // overflowed the main thread's stack at 90,000 steps, lint a worker's at 25,000.
+    let plan = plan_set("long-chain", &after_chain(90_000, false), EMPTY_MANIFEST);
+    let checked = check(&plan);
+    assert_eq!(checked.code, Some(0), "{}", checked.stderr);
+    assert!(checked.stdout.contains("no problems (90000 steps"), "{}", checked.stdout);
+    let plan = plan_set("long-chain-lint", &after_chain(25_000, false), EMPTY_MANIFEST);
+    let linted = run(&["lint", plan.to_str().expect("UTF-8 path")]);
+    assert_eq!(linted.code, Some(0), "{}", linted.stderr);
+    assert!(linted.stdout.contains("1 plan linted: no problems"), "{}", linted.stdout);
 }
