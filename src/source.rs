@@ -4,6 +4,7 @@
 //! into a [`SourceMap`] and addressed by a [`FileId`]; a [`Span`] is a byte range in one of them.
 
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// Largest input file cutover reads. A real plan is a few hundred kilobytes; a synthetic plan of
@@ -171,19 +172,46 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
         return Err(fail("it is a directory, not a file".to_owned()));
     }
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "it is {:.1} MiB, over the limit of {} MiB for an input file",
-            metadata.len() as f64 / 1_048_576.0,
-            MAX_FILE_BYTES / 1_048_576
-        )));
+        return Err(fail(too_large(Some(metadata.len()))));
     }
-    let bytes = std::fs::read(path).map_err(|error| fail(describe_io_error(&error)))?;
+    // The size is checked again while reading: a FIFO or a device has none to tell beforehand.
+    let file = std::fs::File::open(path).map_err(|error| fail(describe_io_error(&error)))?;
+    read_text_from(file, metadata.len() as usize).map_err(fail)
+}
+
+/// Reads standard input whole, with the checks a file gets: at most [`MAX_FILE_BYTES`] (no more
+/// than one byte past the limit is ever read), no NUL bytes, UTF-8.
+///
+/// # Errors
+/// The reason, in words, for "cannot read standard input: REASON".
+pub fn read_standard_input() -> Result<String, String> {
+    read_text_from(std::io::stdin().lock(), 0)
+}
+
+/// Reads text from any reader, refusing more than [`MAX_FILE_BYTES`], NUL bytes and invalid
+/// UTF-8; the error is the reason alone. `expected` is the size to make room for at once.
+fn read_text_from(reader: impl std::io::Read, expected: usize) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    reader.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| describe_io_error(&error))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(None));
+    }
     if bytes.contains(&0) {
-        return Err(fail("it holds NUL bytes: it is a binary file, not text".to_owned()));
+        return Err("it holds NUL bytes: it is a binary file, not text".to_owned());
     }
-    String::from_utf8(bytes).map_err(|error| {
-        fail(format!("it is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()))
-    })
+    String::from_utf8(bytes)
+        .map_err(|error| format!("it is not UTF-8 text (invalid byte at offset {})", error.utf8_error().valid_up_to()))
+}
+
+/// Why an input is refused for its size, with the size when it is known.
+fn too_large(bytes: Option<u64>) -> String {
+    let limit = MAX_FILE_BYTES / 1_048_576;
+    match bytes {
+        Some(bytes) => {
+            format!("it is {:.1} MiB, over the limit of {limit} MiB for an input file", bytes as f64 / 1_048_576.0)
+        }
+        None => format!("it is over the limit of {limit} MiB for an input file"),
+    }
 }
 
 /// `git show REV:PATH`, with PATH relative to the repository root as git wants it.
@@ -205,7 +233,7 @@ fn read_at_revision(revision: &str, path: &Path) -> Result<String, LoadError> {
         return Err(fail(format!("not found at revision `{revision}` ({first})")));
     }
     if output.stdout.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!("it is over the limit of {} MiB for an input file", MAX_FILE_BYTES / 1_048_576)));
+        return Err(fail(too_large(None)));
     }
     String::from_utf8(output.stdout).map_err(|_| fail("it is not UTF-8 text".to_owned()))
 }
@@ -231,5 +259,15 @@ mod tests {
         assert_eq!(file.line_column(3), (2, 1));
         // `ç` is two bytes but one column.
         assert_eq!(file.line_column(5), (2, 2));
+    }
+
+    #[test]
+    fn a_reader_gets_the_checks_a_file_gets() {
+        assert_eq!(read_text_from(&b"cutover 1\n"[..], 0).as_deref(), Ok("cutover 1\n"));
+        assert!(read_text_from(&b"a\0b"[..], 0).unwrap_err().contains("NUL bytes"));
+        assert!(read_text_from(&b"caf\xe9"[..], 0).unwrap_err().contains("not UTF-8"));
+        // An endless reader: refused after one byte past the limit, not read to the end.
+        let endless = std::io::repeat(b'a');
+        assert!(read_text_from(endless, 0).unwrap_err().contains("over the limit"));
     }
 }

@@ -21,13 +21,22 @@ fn check(plan: &Path) -> Run {
 
 /// Runs `cutover ARGUMENTS` under the watchdog.
 fn run(arguments: &[&str]) -> Run {
-    let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+    run_with_input(arguments, Vec::new())
+}
+
+/// Runs `cutover ARGUMENTS` under the watchdog with `input` on its standard input.
+fn run_with_input(arguments: &[&str], input: Vec<u8>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(arguments)
         .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    // A child that stops reading (past a limit) closes the pipe: that write error is expected.
+    std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
     let pid = child.id();
     // Output is read while waiting (a full pipe would stall the child); the watchdog only kills.
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -230,4 +239,15 @@ fn a_long_word_in_a_command_is_quoted_for_ansible_in_one_pass() {
     // Broken into escaped line breaks that YAML joins again: every `x` is still there.
     assert!(text.matches('x').count() >= 200_000);
     assert!(text.lines().all(|line| line.chars().count() <= 200), "a line is too long");
+}
+
+#[test]
+fn standard_input_gets_the_checks_a_file_gets() {
+    let nul = run_with_input(&["fmt", "-"], b"cutover 1\nplan \"a\0b\" {\n}\n".to_vec());
+    assert_clean_failure(&nul, 2, "cannot read standard input: it holds NUL bytes");
+    let latin1 = run_with_input(&["fmt", "-"], b"cutover 1\nplan \"caf\xe9\" {\n}\n".to_vec());
+    assert_clean_failure(&latin1, 2, "not UTF-8");
+    // 50 MB, past the 16 MiB a file may have; cutover stops reading one byte past the limit.
+    let huge = run_with_input(&["fmt", "-"], vec![b'#'; 50 * 1024 * 1024]);
+    assert_clean_failure(&huge, 2, "over the limit of 16 MiB");
 }

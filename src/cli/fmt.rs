@@ -3,7 +3,7 @@
 //! input and prints the result. A file that does not read cleanly is left as it is (exit 1).
 
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,11 +25,8 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
             )));
         }
         let text = if from_stdin {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| Failure(format!("cannot read standard input: {error}")))?;
-            text
+            crate::source::read_standard_input()
+                .map_err(|reason| Failure(format!("cannot read standard input: {reason}")))?
         } else {
             crate::source::read_text(path).map_err(|error| Failure(error.to_string()))?
         };
