@@ -251,3 +251,76 @@ fn standard_input_gets_the_checks_a_file_gets() {
     let huge = run_with_input(&["fmt", "-"], vec![b'#'; 50 * 1024 * 1024]);
     assert_clean_failure(&huge, 2, "over the limit of 16 MiB");
 }
+
+/// `cutover build plans/dten-4.2/plan.yaml --emit FORMAT -o OUTPUT`.
+fn build_to(format: &str, output: &Path) -> Run {
+    let plan = common::root().join("plans/dten-4.2/plan.yaml");
+    run(&["build", plan.to_str().expect("UTF-8 path"), "--emit", format, "-o", output.to_str().expect("UTF-8 path")])
+}
+
+#[test]
+fn output_through_a_symbolic_link_is_written_to_its_target() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let directory = common::scratch("output-symlink");
+    let target = directory.join("real.json");
+    std::fs::write(&target, "old").expect("write");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o750)).expect("chmod");
+    std::os::unix::fs::symlink("real.json", directory.join("link.json")).expect("symlink");
+    let built = build_to("json", &directory.join("link.json"));
+    assert_eq!(built.code, Some(0), "{}", built.stderr);
+    let link = std::fs::symlink_metadata(directory.join("link.json")).expect("the link");
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    assert!(std::fs::read_to_string(&target).expect("the target").contains("cutover-plan/1"));
+    let mode = std::fs::metadata(&target).expect("the target").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o750, "the replaced file keeps its permissions");
+    // A link to nothing yet creates its target, as a shell's `>` would.
+    std::os::unix::fs::symlink("new.json", directory.join("dangling.json")).expect("symlink");
+    assert_eq!(build_to("json", &directory.join("dangling.json")).code, Some(0));
+    assert!(directory.join("new.json").is_file());
+    let mut names: Vec<_> =
+        std::fs::read_dir(&directory).expect("list").flatten().map(|entry| entry.file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["dangling.json", "link.json", "new.json", "real.json"], "no temporary file left");
+}
+
+#[test]
+fn output_into_a_fifo_or_a_device_is_written_straight_in() {
+    let directory = common::scratch("output-fifo");
+    let fifo = directory.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the FIFO"))
+    };
+    let built = build_to("json", &fifo);
+    if built.code != Some(0) {
+        // Opening the FIFO for writing lets the reader go, so a failure is not also a hang.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    assert_eq!(built.code, Some(0), "{}", built.stderr);
+    let read = String::from_utf8(reader.join().expect("the reader")).expect("UTF-8");
+    assert!(read.contains("cutover-plan/1"), "the reader got the plan");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&std::fs::metadata(&fifo).expect("fifo").file_type()));
+    // A device that cannot take the bytes is one clear line, and the device stays a device.
+    let full = build_to("json", Path::new("/dev/full"));
+    assert_clean_failure(&full, 2, "No space left on device");
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(&std::fs::metadata("/dev/full").expect("dev").file_type()));
+}
+
+#[test]
+fn output_into_what_cannot_hold_a_file_is_refused() {
+    let directory = common::scratch("output-refused");
+    assert_clean_failure(&build_to("json", &directory), 2, "it is a directory; name a file");
+    let socket = directory.join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("a socket");
+    assert_clean_failure(&build_to("json", &socket), 2, "it is a socket");
+    // A playbook directory: a link to a directory is followed, a file in the way refused.
+    std::fs::create_dir(directory.join("real")).expect("mkdir");
+    std::os::unix::fs::symlink("real", directory.join("playbook")).expect("symlink");
+    assert_eq!(build_to("ansible", &directory.join("playbook")).code, Some(0));
+    assert!(std::fs::symlink_metadata(directory.join("playbook")).expect("link").file_type().is_symlink());
+    assert!(directory.join("real/playbook.yml").is_file());
+    std::fs::write(directory.join("file"), "mine").expect("write");
+    assert_clean_failure(&build_to("ansible", &directory.join("file")), 2, "it is a file, not a directory");
+    assert_eq!(std::fs::read_to_string(directory.join("file")).expect("kept"), "mine");
+}

@@ -28,7 +28,7 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
         return Ok(ExitCode::from(1));
     };
     if let Some(path) = output {
-        super::build::write_whole(path, &converted)?;
+        super::output::write_file(path, &converted)?;
     } else {
         let mut stdout = std::io::stdout().lock();
         if let Err(error) = stdout.write_all(converted.as_bytes()).and_then(|()| stdout.flush())

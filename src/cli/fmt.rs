@@ -49,7 +49,7 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
                 out.push_str(&diff(&name, &text, &formatted));
                 failed = true;
             } else {
-                super::build::write_whole(path, &formatted)?;
+                super::output::write_file(path, &formatted)?;
                 eprintln!("formatted {name}");
             }
         }

@@ -57,7 +57,7 @@ pub fn run(
         }
     }
     for (name, text) in &scaffold.files {
-        super::build::write_whole(&directory.join(name), text)?;
+        super::output::write_file(&directory.join(name), text)?;
     }
     println!(
         "wrote {} in {}",
