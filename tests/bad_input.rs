@@ -324,3 +324,45 @@ fn output_into_what_cannot_hold_a_file_is_refused() {
     assert_clean_failure(&build_to("ansible", &directory.join("file")), 2, "it is a file, not a directory");
     assert_eq!(std::fs::read_to_string(directory.join("file")).expect("kept"), "mine");
 }
+
+/// A manifest of about 80 KB on one line whose last component is not a mapping.
+fn minified_manifest() -> (Vec<u8>, usize) {
+    let mut manifest = String::from(r#"{"package":"p","version":"1.0.0","components":{"#);
+    for index in 0..2_500 {
+        let _ = write!(manifest, r#""c{index}":{{"version":"1.0.0"}},"#);
+    }
+    let column = manifest.len() + r#""bogus":"#.len() + 1;
+    manifest.push_str(r#""bogus":1}}"#);
+    (manifest.into_bytes(), column)
+}
+
+#[test]
+fn a_diagnostic_far_along_a_minified_line_is_shown_cropped() {
+    // miette formatted the column as a width and panicked past 65,535.
+    let (manifest, column) = minified_manifest();
+    assert!(column > 65_535);
+    let plan = plan_set("minified-manifest", HEADER, &manifest);
+    let checked = check(&plan);
+    assert_clean_failure(&checked, 1, &format!("manifest.json:1:{column}]"));
+    assert!(checked.stdout.len() < 2_000, "cropped, not the whole line:\n{}", checked.stdout);
+    assert!(checked.stdout.contains("… "), "{}", checked.stdout);
+    // Tools get the true place.
+    let linted = run(&["lint", "--format", "json", plan.to_str().expect("UTF-8 path")]);
+    let report: serde_json::Value = serde_json::from_str(&linted.stdout).expect("JSON");
+    let location = &report["plans"][0]["findings"][0]["location"];
+    assert_eq!((location["line"].as_u64(), location["column"].as_u64()), (Some(1), Some(column as u64)));
+}
+
+#[test]
+fn ten_thousand_findings_on_one_line_print_fifty_and_a_count() {
+    // Each of the 10,000 reports printed the whole 30 KB line: 600 MB.
+    let items = vec!["x"; 10_000].join(", ");
+    let plan = plan_set("ten-thousand-items", &format!("{HEADER}steps: [{items}]\n"), EMPTY_MANIFEST);
+    let checked = check(&plan);
+    assert_clean_failure(&checked, 1, "note: 9950 more CUT001 syntax-error diagnostics in");
+    assert!(checked.stdout.len() < 100_000, "{} bytes", checked.stdout.len());
+    assert!(checked.stdout.contains("10000 errors"), "every one is counted");
+    let linted = run(&["lint", "--format", "json", plan.to_str().expect("UTF-8 path")]);
+    let report: serde_json::Value = serde_json::from_str(&linted.stdout).expect("JSON");
+    assert_eq!(report["plans"][0]["findings"].as_array().map(Vec::len), Some(10_000), "tools get every one");
+}

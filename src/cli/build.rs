@@ -11,11 +11,7 @@ use crate::emit;
 
 pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Renderer) -> Result<ExitCode, Failure> {
     let compilation = compile(plan)?;
-    let mut report = String::new();
-    for diagnostic in &compilation.diagnostics {
-        report.push_str(&renderer.diagnostic(diagnostic, &compilation.sources));
-    }
-    eprint!("{report}");
+    eprint!("{}", renderer.diagnostics(&compilation.diagnostics, &compilation.sources));
     let Some(lowered) = &compilation.lowered else {
         eprintln!("{}: {}; nothing written", plan.display(), super::render::tally(&compilation.diagnostics));
         return Ok(ExitCode::from(1));

@@ -21,9 +21,7 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
         ConvertTarget::Yaml => Form::Yaml,
     };
     let Some(converted) = dsl::convert(file, &text, dsl::is_dsl(plan), form, &mut diagnostics) else {
-        for diagnostic in &diagnostics {
-            eprint!("{}", renderer.diagnostic(diagnostic, &sources));
-        }
+        eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
         eprintln!("{}: {}; nothing converted", plan.display(), super::render::tally(&diagnostics));
         return Ok(ExitCode::from(1));
     };

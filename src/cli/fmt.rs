@@ -35,9 +35,7 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
         let file = sources.add(name.clone(), text.clone());
         let mut diagnostics = Vec::new();
         let Some(formatted) = dsl::format(file, &text, &mut diagnostics) else {
-            for diagnostic in &diagnostics {
-                eprint!("{}", renderer.diagnostic(diagnostic, &sources));
-            }
+            eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
             eprintln!("{name}: not formatted, it has {}", super::render::tally(&diagnostics));
             failed = true;
             continue;
