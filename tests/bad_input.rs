@@ -366,3 +366,17 @@ fn ten_thousand_findings_on_one_line_print_fifty_and_a_count() {
     let report: serde_json::Value = serde_json::from_str(&linted.stdout).expect("JSON");
     assert_eq!(report["plans"][0]["findings"].as_array().map(Vec::len), Some(10_000), "tools get every one");
 }
+
+#[test]
+fn a_cycle_of_fifty_thousand_steps_names_the_first_and_counts_the_rest() {
+    let plan = plan_set("long-cycle", &after_chain(50_000, true), EMPTY_MANIFEST);
+    let checked = check(&plan);
+    assert_clean_failure(&checked, 1, "dependency cycle of 50000 steps: s0 → s1 →");
+    assert!(checked.stdout.contains("… 49980 more … → s0"), "{}", checked.stdout);
+    assert!(checked.stdout.contains("note: 49981 more labels not shown"), "{}", checked.stdout);
+    assert!(checked.stdout.len() < 20_000, "{} bytes", checked.stdout.len());
+    let linted = run(&["lint", "--format", "json", plan.to_str().expect("UTF-8 path")]);
+    let report: serde_json::Value = serde_json::from_str(&linted.stdout).expect("JSON");
+    let labels = report["plans"][0]["findings"][0]["labels"].as_array().map(Vec::len);
+    assert_eq!(labels, Some(50_000), "tools get an edge per step");
+}
