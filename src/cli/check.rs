@@ -22,13 +22,8 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
                 continue;
             }
         };
-        let mut out = String::new();
-        for diagnostic in &compilation.diagnostics {
-            out.push_str(&renderer.diagnostic(diagnostic, &compilation.sources));
-        }
-        for note in &compilation.notes {
-            out.push_str(&renderer.note(note, &compilation.sources));
-        }
+        let mut out = renderer.diagnostics(&compilation.diagnostics, &compilation.sources);
+        out.push_str(&renderer.notes(&compilation.notes, &compilation.sources));
         any_errors |= compilation.has_errors();
         let summary = match &compilation.lowered {
             Some(lowered) => format!(

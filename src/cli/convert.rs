@@ -27,9 +27,7 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
     let converted = match dsl::convert(file, &text, dsl::is_dsl(plan), form, &mut diagnostics) {
         Ok(converted) => converted,
         Err(NotConverted::Unreadable) => {
-            for diagnostic in &diagnostics {
-                eprint!("{}", renderer.diagnostic(diagnostic, &sources));
-            }
+            eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
             eprintln!("{}: {}; nothing converted", plan.display(), super::render::tally(&diagnostics));
             return Ok(ExitCode::from(1));
         }
@@ -39,7 +37,7 @@ pub fn run(plan: &Path, to: ConvertTarget, output: Option<&Path>, renderer: &Ren
         }
     };
     if let Some(path) = output {
-        super::build::write_whole(path, &converted)?;
+        super::output::write_file(path, &converted)?;
     } else {
         let mut stdout = std::io::stdout().lock();
         if let Err(error) = stdout.write_all(converted.as_bytes()).and_then(|()| stdout.flush())

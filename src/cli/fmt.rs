@@ -5,7 +5,7 @@
 //! it covers now (one line naming the comment; exit 2 once every file was tried).
 
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,11 +28,8 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
             )));
         }
         let text = if from_stdin {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|error| Failure(format!("cannot read standard input: {error}")))?;
-            text
+            crate::source::read_standard_input()
+                .map_err(|reason| Failure(format!("cannot read standard input: {reason}")))?
         } else {
             crate::source::read_text(path).map_err(|error| Failure(error.to_string()))?
         };
@@ -43,9 +40,7 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
         let formatted = match dsl::format(file, &text, &mut diagnostics) {
             Ok(formatted) => formatted,
             Err(NotConverted::Unreadable) => {
-                for diagnostic in &diagnostics {
-                    eprint!("{}", renderer.diagnostic(diagnostic, &sources));
-                }
+                eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
                 eprintln!("{name}: not formatted, it has {}", super::render::tally(&diagnostics));
                 failed = true;
                 continue;
@@ -64,7 +59,7 @@ pub fn run(files: &[PathBuf], check: bool, renderer: &Renderer) -> Result<ExitCo
                 out.push_str(&diff(&name, &text, &formatted));
                 failed = true;
             } else {
-                super::build::write_whole(path, &formatted)?;
+                super::output::write_file(path, &formatted)?;
                 eprintln!("formatted {name}");
             }
         }

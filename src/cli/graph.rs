@@ -12,9 +12,7 @@ use crate::lower::Phase;
 
 pub fn run(plan: &Path, format: GraphFormat, renderer: &Renderer) -> Result<ExitCode, Failure> {
     let compilation = compile(plan)?;
-    for diagnostic in &compilation.diagnostics {
-        eprint!("{}", renderer.diagnostic(diagnostic, &compilation.sources));
-    }
+    eprint!("{}", renderer.diagnostics(&compilation.diagnostics, &compilation.sources));
     let Some(lowered) = &compilation.lowered else {
         eprintln!("{}: {}; no graph", plan.display(), super::render::tally(&compilation.diagnostics));
         return Ok(ExitCode::from(1));

@@ -34,9 +34,7 @@ pub fn run(
     let inventory = read(inventory_file, &mut diagnostics)
         .and_then(|root| manifest::read_inventory(inventory_file, &root, &mut diagnostics));
     if !diagnostics.is_empty() {
-        for diagnostic in &diagnostics {
-            eprint!("{}", renderer.diagnostic(diagnostic, &sources));
-        }
+        eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
         if diagnostics.iter().any(crate::diagnostic::Diagnostic::is_error) {
             return Ok(ExitCode::from(1));
         }
@@ -57,7 +55,7 @@ pub fn run(
         }
     }
     for (name, text) in &scaffold.files {
-        super::build::write_whole(&directory.join(name), text)?;
+        super::output::write_file(&directory.join(name), text)?;
     }
     println!(
         "wrote {} in {}",

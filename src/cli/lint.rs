@@ -31,9 +31,7 @@ pub fn run(
     for ((plan, _), result) in jobs.iter().zip(results) {
         let compilation = result.map_err(|error| Failure(error.to_string()))?;
         if format == LintFormat::Human {
-            for diagnostic in &compilation.diagnostics {
-                human.push_str(&renderer.diagnostic(diagnostic, &compilation.sources));
-            }
+            human.push_str(&renderer.diagnostics(&compilation.diagnostics, &compilation.sources));
         }
         reports.push(PlanReport::new(plan.display().to_string(), &compilation));
     }

@@ -13,6 +13,7 @@ mod fmt;
 mod graph;
 mod init;
 mod lint;
+mod output;
 mod paths;
 pub mod render;
 mod scan_config;

@@ -73,9 +73,7 @@ pub(super) fn load<T>(
 /// True when one is an error: the command then stops, exiting 1.
 pub(super) fn report_input_problems(diagnostics: &mut [Diagnostic], sources: &SourceMap, renderer: &Renderer) -> bool {
     diagnostics.sort_by_key(|diagnostic| diagnostic.primary.span);
-    for diagnostic in diagnostics.iter() {
-        eprint!("{}", renderer.diagnostic(diagnostic, sources));
-    }
+    eprint!("{}", renderer.diagnostics(diagnostics, sources));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     if has_errors {
         eprintln!("{}; fix the input files first", tally(diagnostics));

@@ -191,10 +191,14 @@ impl StepGraph {
     }
 
     /// Every cycle, one per strongly connected component, with the steps in dependency order.
+    ///
+    /// The components come from Kosaraju's algorithm, whose depth-first searches keep their
+    /// stack on the heap: petgraph's Tarjan recurses once per step of a chain, and a chain of
+    /// 25,000 `after` entries overflowed the stack of a lint worker thread.
     #[must_use]
     pub fn cycles(&self) -> Vec<Cycle> {
         let mut cycles = Vec::new();
-        for component in petgraph::algo::tarjan_scc(&self.graph) {
+        for component in petgraph::algo::kosaraju_scc(&self.graph) {
             let self_loop = component.len() == 1 && self.graph.contains_edge(component[0], component[0]);
             if component.len() < 2 && !self_loop {
                 continue;
@@ -269,5 +273,42 @@ impl StepGraph {
             }
         }
         (order.len() == self.nodes.len()).then_some(order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A graph of `steps` steps, each after the one before it; `closed` adds the edge from the
+    /// last back to the first.
+    fn chain(steps: usize, closed: bool) -> StepGraph {
+        let mut graph = DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..steps).map(|index| graph.add_node(index)).collect();
+        let span = Span::new(crate::source::FileId(0), 0, 0);
+        for pair in nodes.windows(2) {
+            graph.add_edge(pair[0], pair[1], EdgeKind::After { span });
+        }
+        if closed {
+            graph.add_edge(nodes[steps - 1], nodes[0], EdgeKind::After { span });
+        }
+        StepGraph { graph, nodes }
+    }
+
+    #[test]
+    fn long_chains_and_cycles_need_no_deep_stack() {
+        // A recursive search needs far more than 256 KiB for 200,000 steps; lint's workers and
+        // the thread beside the rules have small stacks.
+        let found = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| (chain(200_000, false).cycles().len(), chain(50_000, true).cycles()))
+            .expect("a thread starts")
+            .join()
+            .expect("no stack overflow");
+        let (acyclic, cycles) = found;
+        assert_eq!(acyclic, 0);
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].steps.len(), 50_000);
+        assert_eq!(cycles[0].steps[..3], [0, 1, 2]);
     }
 }

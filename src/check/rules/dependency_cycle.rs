@@ -3,7 +3,8 @@
 //! ## What it does
 //!
 //! Finds steps that wait for each other in a circle, through `after` entries or
-//! through the ordering the manifest implies, and names every step on the circle.
+//! through the ordering the manifest implies, and names every step on the circle: the
+//! message names the first 20 and counts the rest, and a label points at every edge.
 //!
 //! ## Why it matters
 //!
@@ -26,15 +27,27 @@ use crate::codes::CUT005;
 use crate::diagnostic::Diagnostic;
 use crate::graph::EdgeKind;
 
+/// The most steps the message names. A longer cycle is named by its first steps and a count;
+/// its labels still give every edge (all of them in `lint --format json` and SARIF).
+const NAMED_STEPS: usize = 20;
+
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     for cycle in context.graph.cycles() {
         let steps = &context.resolved.steps;
-        let names: Vec<&str> = cycle.steps.iter().map(|step| steps[*step].id()).collect();
-        let mut path = names.join(" → ");
-        path.push_str(" → ");
-        path.push_str(names[0]);
+        let names: Vec<&str> = cycle.steps.iter().take(NAMED_STEPS).map(|step| steps[*step].id()).collect();
+        let message = if cycle.steps.len() <= NAMED_STEPS {
+            format!("dependency cycle: {} → {}", names.join(" → "), names[0])
+        } else {
+            format!(
+                "dependency cycle of {} steps: {} → … {} more … → {}",
+                cycle.steps.len(),
+                names.join(" → "),
+                cycle.steps.len() - NAMED_STEPS,
+                names[0]
+            )
+        };
         let first = &steps[cycle.steps[0]];
-        let mut diagnostic = Diagnostic::new(CUT005, first.step.id.span, format!("dependency cycle: {path}"))
+        let mut diagnostic = Diagnostic::new(CUT005, first.step.id.span, message)
             .with_primary_label("this step is on the cycle")
             .with_help("remove one of the `after` entries on the cycle so the steps have an order");
         for (position, edge) in cycle.edges.iter().enumerate() {
@@ -67,6 +80,24 @@ steps:
         assert_eq!(codes_of(&diagnostics), ["CUT005"]);
         assert_eq!(diagnostics[0].message, "dependency cycle: a → b → c → a");
         assert_eq!(diagnostics[0].secondary.len(), 3);
+    }
+
+    #[test]
+    fn a_long_cycle_is_named_by_its_first_steps_and_labels_every_edge() {
+        use std::fmt::Write as _;
+        let mut plan = String::from("steps:\n");
+        for index in 0..30 {
+            let before = (index + 29) % 30;
+            let _ = writeln!(plan, "  - {{ id: s{index}, run: \"true\", rollback: \"true\", after: [s{before}] }}");
+        }
+        let diagnostics = diagnostics_of(&plan, DTEN_MANIFEST, DTEN_INVENTORY);
+        assert_eq!(codes_of(&diagnostics), ["CUT005"]);
+        let named: Vec<String> = (0..20).map(|index| format!("s{index}")).collect();
+        assert_eq!(
+            diagnostics[0].message,
+            format!("dependency cycle of 30 steps: {} → … 10 more … → s0", named.join(" → "))
+        );
+        assert_eq!(diagnostics[0].secondary.len(), 30);
     }
 
     #[test]

@@ -20,32 +20,43 @@ pub fn unsafe_value(text: &str, indent: usize) -> String {
 /// escaped line break, which YAML drops); long lines break the same way. Continuation lines
 /// are indented by `indent + 2` spaces; a space or tab that starts one is escaped, because
 /// YAML discards unescaped leading white space there.
+///
+/// One pass over the text: the length of the word after each character is counted once,
+/// from the end, since a long run without spaces (a key, a blob) made a look-ahead at every
+/// character quadratic.
 fn quoted(text: &str, indent: usize, prefix: &str) -> String {
     let continuation = " ".repeat(indent + 2);
-    let mut out = String::from("\"");
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
     let mut column = indent + prefix.len() + 1;
     let characters: Vec<char> = text.chars().collect();
+    // `word_from[position]`: how many characters from `position` on before a space or newline.
+    let mut word_from = vec![0usize; characters.len() + 1];
+    for position in (0..characters.len()).rev() {
+        word_from[position] = if matches!(characters[position], ' ' | '\n') { 0 } else { word_from[position + 1] + 1 };
+    }
+    let mut at_line_start = false;
     for (position, &character) in characters.iter().enumerate() {
-        let escaped = escape(character);
-        let at_line_start = out.ends_with(&format!("\\\n{continuation}"));
         let escaped = if at_line_start && matches!(character, ' ' | '\t') {
             if character == ' ' { "\\ ".to_owned() } else { "\\t".to_owned() }
         } else {
-            escaped
+            escape(character)
         };
         out.push_str(&escaped);
         column += escaped.chars().count();
+        at_line_start = false;
         let last = position + 1 == characters.len();
         let break_after_newline = character == '\n' && !last;
         // Prefer a break after a space, before the word that would cross the width; a word
         // longer than the line is broken anywhere (an escaped line break may fall mid-word).
-        let next_word = characters[position + 1..].iter().take_while(|next| !matches!(next, ' ' | '\n')).count();
+        let next_word = word_from[position + 1];
         let break_long_line =
             !last && ((character == ' ' && column + next_word > WIDTH) || column >= WIDTH + WIDTH / 4);
         if break_after_newline || break_long_line {
             out.push_str("\\\n");
             out.push_str(&continuation);
             column = continuation.len();
+            at_line_start = true;
         }
     }
     out.push('"');
@@ -126,6 +137,65 @@ mod tests {
         let unfolded: Vec<&str> = folded.lines().skip(1).map(str::trim_start).collect();
         assert_eq!(unfolded.join(" "), text);
         assert_eq!(expression("x | length > 0", 4), "\"x | length > 0\"");
+    }
+
+    /// `quoted` as it was before it was made linear: it looked ahead for the next word and
+    /// searched the output for a line start at every character.
+    fn quoted_as_it_was(text: &str, indent: usize, prefix: &str) -> String {
+        let continuation = " ".repeat(indent + 2);
+        let mut out = String::from("\"");
+        let mut column = indent + prefix.len() + 1;
+        let characters: Vec<char> = text.chars().collect();
+        for (position, &character) in characters.iter().enumerate() {
+            let escaped = escape(character);
+            let at_line_start = out.ends_with(&format!("\\\n{continuation}"));
+            let escaped = if at_line_start && matches!(character, ' ' | '\t') {
+                if character == ' ' { "\\ ".to_owned() } else { "\\t".to_owned() }
+            } else {
+                escaped
+            };
+            out.push_str(&escaped);
+            column += escaped.chars().count();
+            let last = position + 1 == characters.len();
+            let break_after_newline = character == '\n' && !last;
+            let next_word = characters[position + 1..].iter().take_while(|next| !matches!(next, ' ' | '\n')).count();
+            let break_long_line =
+                !last && ((character == ' ' && column + next_word > WIDTH) || column >= WIDTH + WIDTH / 4);
+            if break_after_newline || break_long_line {
+                out.push_str("\\\n");
+                out.push_str(&continuation);
+                column = continuation.len();
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn quoting_is_what_it_was_on_random_text() {
+        // Spaces, tabs and newlines where breaks and escapes meet, long words, quotes,
+        // backslashes, control and wide characters.
+        const ALPHABET: &[char] = &[' ', ' ', ' ', '\n', '\t', '"', '\\', 'a', 'b', 'é', '\u{1}', '{', '漢'];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..2_000 {
+            let length = (next() % 400) as usize;
+            // Every fourth text is mostly one long word, the case that used to be quadratic.
+            let text: String = (0..length)
+                .map(|_| {
+                    let pick = next() as usize;
+                    if case % 4 == 0 && !pick.is_multiple_of(50) { 'x' } else { ALPHABET[pick % ALPHABET.len()] }
+                })
+                .collect();
+            let indent = (next() % 12) as usize;
+            let prefix = if case % 2 == 0 { "" } else { "!unsafe " };
+            assert_eq!(quoted(&text, indent, prefix), quoted_as_it_was(&text, indent, prefix), "{text:?}");
+        }
     }
 
     #[test]
