@@ -245,13 +245,13 @@ fn a_long_word_in_a_command_is_quoted_for_ansible_in_one_pass() {
 fn thirty_thousand_placeholders_in_one_command_check_in_one_pass() {
     // Each placeholder's span was searched for in the whole command: 30,000 `{x}` in one
     // command took 6 seconds to check, and as many unknown ones far longer.
-    let known = ["\"{x}\""; 30_000].join(" ");
+    let known = vec!["\"{x}\""; 30_000].join(" ");
     let plan = format!(
         "{HEADER}steps:\n  - {{ id: a, do: say, with: {{ x: hi }} }}\nactions:\n  say:\n    params: {{ x: string }}\n    run: '{known}'\n    readonly: true\n"
     );
     let checked = check(&plan_set("many-placeholders", &plan, EMPTY_MANIFEST));
     assert_eq!(checked.code, Some(0), "{}", checked.stderr);
-    let unknown = ["{y}"; 30_000].join(" ");
+    let unknown = vec!["{y}"; 30_000].join(" ");
     let plan = format!(
         "{HEADER}steps:\n  - {{ id: a, do: say, with: {{ x: hi }} }}\nactions:\n  say:\n    params: {{ x: string }}\n    run: 'echo {unknown}'\n    readonly: true\n"
     );

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::fmt::Write as _;
+
 use cutover::source::FileId;
 use cutover::syntax::yaml::{Node, NodeKind, parse};
 
@@ -97,4 +99,29 @@ fn the_pre_commit_hooks_run_real_commands() {
         let output = common::cutover(&arguments);
         assert_eq!(output.status.code(), Some(0), "`{entry}` is not a cutover command");
     }
+}
+
+/// What `--help` says, for the program and every command: a snapshot, so a change to it is
+/// reviewed like any other output people read.
+#[test]
+fn help_texts() {
+    let top = common::cutover(&["--help"]);
+    assert_eq!(top.status.code(), Some(0));
+    let mut all = common::stdout(&top);
+    let commands: Vec<String> = all
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.strip_prefix("  ").filter(|rest| !rest.starts_with(' ')))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .filter(|command| command != "help")
+        .collect();
+    assert!(commands.len() >= 10, "{commands:?}");
+    for command in commands {
+        let help = common::cutover(&[&command, "--help"]);
+        assert_eq!(help.status.code(), Some(0), "{command}");
+        let _ = write!(all, "\n===== cutover {command} --help\n\n{}", common::stdout(&help));
+    }
+    insta::assert_snapshot!("help", all);
 }
