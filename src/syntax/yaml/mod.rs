@@ -1,10 +1,10 @@
 //! YAML (and JSON) text to a tree of spanned nodes: the only module that knows the YAML parser.
 //!
 //! Every later reader sees [`Node`]s, so the YAML library could be swapped by rewriting this
-//! file alone. Plain block YAML, what plans are written in, is read a line at a time by `fast`,
-//! which builds the same tree; everything else, and every text with an error, goes to
-//! granit-parser (the parser serde-saphyr is built on): the tree is built straight from its
-//! events, one node per event, without a deserializer in between. It keeps each plain
+//! file alone. granit-parser (the parser serde-saphyr is built on) reads every text: the tree
+//! is built straight from its events, one node per event, without a deserializer in between.
+//! (A second, line-at-a-time reader for plain block YAML was removed: it halved the reading of
+//! 10,000-step plans but had to build exactly this tree, spans included; docs/performance.md.) It keeps each plain
 //! scalar's exact source text rather than a YAML 1.1 reading of it: `on` stays the word `on`
 //! (not `true`), `14.10` stays `14.10` (not the float 14.1). Typing is left to the readers,
 //! which know what each field expects.
@@ -20,8 +20,6 @@ use granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, StructureSty
 use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
-
-mod fast;
 
 /// A YAML node with the byte span it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,11 +101,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic::new(CUT001, Span::new(file, 0, 0), "the file is empty"));
     }
-    // Plain block YAML is read by `fast`, the rest (and every text with an error) by the parser.
-    match fast::read(file, text) {
-        Some(root) => Ok(root),
-        None => read_with_parser(file, text),
-    }
+    read_with_parser(file, text)
 }
 
 /// Reads `text` with granit-parser: any YAML, and a diagnostic for text that is not.
