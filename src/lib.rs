@@ -6,12 +6,16 @@
 //! 2. [`syntax`] reads text into the [`model`]: `syntax::yaml` turns YAML or JSON into a spanned
 //!    node tree (the only code that knows the YAML library); the readers build plans,
 //!    manifests, inventories and action libraries, reporting CUT001/CUT002 as they go.
-//! 3. [`check`] resolves names and types (`check::resolve`), asks [`graph`] for the step graph
-//!    with its inferred edges and for each host's versions along it (`graph::flow`), and runs the
-//!    rules in `check::rules`. It returns [`diagnostic::Diagnostic`]s; it never prints.
-//! 4. [`lower`] turns a plan with no errors into ordered step instances with rendered,
+//! 3. [`resolve`] checks names, binds every step to its action, types every argument and parses
+//!    every template with the shell context of each placeholder.
+//! 4. [`graph`] builds the step graph with its inferred edges and walks each host's versions
+//!    along it (`graph::flow`).
+//! 5. [`check`] runs resolve and graph, then the rules in `check::rules`. It returns
+//!    [`diagnostic::Diagnostic`]s; it never prints.
+//! 6. [`lower`] turns a plan with no errors into ordered step instances with rendered,
 //!    quoted commands: the [`lower::LoweredPlan`].
-//! 5. [`emit`] writes the lowered plan as a runbook, a bash script, JSON, DOT or Mermaid.
+//! 7. [`emit`] writes the lowered plan as a runbook, a bash script, an Ansible playbook, JSON,
+//!    DOT or Mermaid, reading nothing but the lowered plan.
 //!
 //! [`driver`] runs the stages end to end; the `cutover` binary's `cli` module renders the
 //! diagnostics and writes the outputs.
