@@ -1,5 +1,6 @@
 # `make test` is the one command that runs every check CI runs.
 CARGO ?= cargo
+FUZZ_SECONDS ?= 20
 
 .PHONY: test build run setup
 
@@ -29,6 +30,7 @@ build:
 	$(CARGO) build --release --locked
 
 # The benchmarks run once each as a smoke test (at 1,000 steps: `cargo bench` measures them).
+# tests/fuzz_plans.rs mutates plans for FUZZ_SECONDS (`make test FUZZ_SECONDS=600` searches longer).
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
 test: setup
@@ -39,6 +41,7 @@ test: setup
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
 	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
 	CUTOVER_BENCH_SIZES=1000 \
+	CUTOVER_FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null

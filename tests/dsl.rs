@@ -287,6 +287,21 @@ fn a_trailing_suppression_stays_after_code() {
     converts_to_the_same(&dsl_text, true, Form::Dsl);
 }
 
+/// YAML reads an implicit key of at most 1024 characters, and a DSL name may be longer: such a
+/// key is written explicitly (`? key`), in flow and in block mappings. Found by
+/// `tests/fuzz_plans.rs`: the conversion used to be refused as a bug in cutover.
+#[test]
+fn a_name_too_long_for_a_yaml_key_converts() {
+    let long = "a".repeat(1_100);
+    let dsl_text = format!(
+        "cutover 1\nplan \"comments\" {{\n  manifest  \"../common/manifest.yaml\"\n  inventory \"../common/inventory.yaml\"\n  upgrade   {long}@1.0.0\n  step s on app: {long}({long}: x)\n}}\n\naction {long}({long}: string) {{\n  run \"echo {{{long}}}\"\n  readonly\n}}\n"
+    );
+    let yaml = converts_to_the_same(&dsl_text, true, Form::Yaml);
+    assert!(yaml.contains(&format!("upgrade: {{ ? {long} : 1.0.0 }}")), "{yaml}");
+    assert!(yaml.contains(&format!("\n  ? {long}\n  :\n")), "{yaml}");
+    assert_eq!(converts_to_the_same(&yaml, false, Form::Dsl), converts_to_the_same(&dsl_text, true, Form::Dsl));
+}
+
 #[test]
 fn a_suppression_keeps_its_step_wherever_the_printer_puts_it() {
     // The plan's fields after its steps: the canonical form writes `window` first, and each

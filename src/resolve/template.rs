@@ -48,16 +48,22 @@ impl Template {
     /// An unclosed `{`, an empty `{}`, a placeholder that is not a name, or one that stands
     /// where no quoting keeps its value from being read as code.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        if let Some(offset) = text.find('\0') {
+            return Err(TemplateError {
+                offset,
+                length: 1,
+                message: "the command holds a NUL byte, which bash cannot read".to_owned(),
+                help: Some("remove the `\\0`: bash would drop it and run another command than the plan's".to_owned()),
+            });
+        }
         let mut template = Self::parse_parts(text)?;
-        template.classify()?;
+        template.classify(text.len())?;
         Ok(template)
     }
 
-    /// Gives every placeholder its quoting from the shell text around it.
-    fn classify(&mut self) -> Result<(), TemplateError> {
-        if !self.parts.iter().any(|part| matches!(part, Part::Placeholder { .. })) {
-            return Ok(());
-        }
+    /// Gives every placeholder its quoting from the shell text around it, and checks that the
+    /// command ends where its text does; `length` is the template text's.
+    fn classify(&mut self, length: usize) -> Result<(), TemplateError> {
         let mut tokens = Vec::new();
         let mut names = Vec::new();
         for part in &self.parts {
@@ -69,12 +75,16 @@ impl Template {
                 }
             }
         }
-        let quotings = shell::classify(&tokens, &names).map_err(|misplaced| {
-            let (offset, length) = self
-                .placeholders()
-                .nth(misplaced.placeholder)
-                .map_or((0, 0), |(_, _, offset, length)| (offset, length));
-            TemplateError { offset, length, message: misplaced.message, help: Some(misplaced.help) }
+        let quotings = shell::classify(&tokens, &names).map_err(|refused| match refused {
+            shell::Refused::Misplaced(misplaced) => {
+                let (offset, length) = self
+                    .placeholders()
+                    .nth(misplaced.placeholder)
+                    .map_or((0, 0), |(_, _, offset, length)| (offset, length));
+                TemplateError { offset, length, message: misplaced.message, help: Some(misplaced.help) }
+            }
+            // The whole command: what is open may have been opened anywhere in it.
+            shell::Refused::Unended { message, help } => TemplateError { offset: 0, length, message, help: Some(help) },
         })?;
         let placeholders = self.parts.iter_mut().filter_map(|part| match part {
             Part::Placeholder { quoting, .. } => Some(quoting),
@@ -261,6 +271,24 @@ mod tests {
         assert!(Template::parse("awk '{print $1}'").is_err());
         assert!(Template::parse("awk '{{print $1}}'").is_ok());
         assert_eq!(Template::parse("a } b").unwrap().parts, [Part::Literal("a } b".to_owned())]);
+    }
+
+    /// bash drops a NUL byte from the script it reads: the command would not be the plan's.
+    #[test]
+    fn a_nul_byte_in_a_command_is_refused() {
+        let error = Template::parse("echo a\0b").unwrap_err();
+        assert_eq!((error.offset, error.length), (6, 1));
+        assert!(error.message.contains("NUL"), "{}", error.message);
+    }
+
+    /// What is left open is pointed at as the whole command.
+    #[test]
+    fn a_command_left_open_is_refused_whole() {
+        let error = Template::parse("echo 'it {x}").unwrap_err();
+        assert!(error.message.contains("single quotes"), "a misplaced placeholder comes first: {}", error.message);
+        let error = Template::parse("echo 'it").unwrap_err();
+        assert_eq!((error.offset, error.length), (0, 8));
+        assert!(error.message.contains("single-quoted string"), "{}", error.message);
     }
 
     #[test]

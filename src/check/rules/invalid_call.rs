@@ -13,7 +13,12 @@
 //! - a template placeholder that names no parameter in scope (an inline step has none), a
 //!   field its type does not have (`{unit.name}`), or a `{` that opens no placeholder; after
 //!   a `$` the help suggests `${{HOME}}` for a shell variable;
-//! - a NUL byte in an argument, which no shell word can carry;
+//! - a NUL byte in an argument, which no shell word can carry, or in a command, which bash
+//!   would drop from the script;
+//! - a command that does not end where its text ends: left inside a quote, `$(…)`, `${…}`, a
+//!   `{` group or a here-document, ending in a backslash, or holding a `}` that closes no `{`
+//!   (the script holds each command in a function: it would take in the lines after it, or
+//!   end the function early and run the rest when the script is read);
 //! - `on:` naming neither a group nor a host of the inventory (nor `local`);
 //! - an action's `estimate: "{param}"` naming no `duration` parameter.
 //!

@@ -10,8 +10,14 @@
 //!
 //! The scanner follows bash's quoting and nesting rules closely enough to know the context of
 //! every byte: quotes, backslashes, `$(…)` (a new command context, also inside double quotes),
-//! `case` patterns, comments, here-documents and their delimiters. docs/decisions.md lists the
-//! contexts for users.
+//! `case` patterns, `{ …; }` groups, comments, here-documents and their delimiters.
+//! docs/decisions.md lists the contexts for users.
+//!
+//! It also refuses a command that does not end where its text ends: one left inside a quote,
+//! `$(…)`, `${…}` or a here-document, one ending in a backslash, or one closing a `{` it never
+//! opened. The script holds each command verbatim in a function of its own, and such a command
+//! would take in the lines after it (turning the quoted data of the next step into code) or end
+//! its function early (running the rest at load time, even for `--help`).
 
 /// How a placeholder is quoted when rendered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,15 +44,35 @@ pub enum Token {
     Hole,
 }
 
-/// The quoting of every hole in `tokens`, in order, or the first hole that cannot be quoted.
-/// `names` gives each hole's name for messages.
+/// Why a template's text cannot be run as it stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// A placeholder stands where no quoting keeps its value from being read as code.
+    Misplaced(Misplaced),
+    /// The command does not end where its text ends: what it leaves open, in words
+    /// ("inside a single-quoted string"), and how to fix it.
+    Unended { message: String, help: String },
+}
+
+/// The quoting of every hole in `tokens`, in order. `names` gives each hole's name for messages.
 ///
 /// # Errors
-/// The first hole that stands where no quoting holds, with the reason and the safe form.
-pub fn classify(tokens: &[Token], names: &[&str]) -> Result<Vec<Quoting>, Misplaced> {
-    let mut scanner =
-        Scanner { tokens, names, position: 0, stack: vec![Frame::command(Closer::End)], found: Vec::new() };
-    scanner.run()?;
+/// The first hole that stands where no quoting holds, with the reason and the safe form; or,
+/// when every hole can be quoted, a command that does not end where its text ends.
+pub fn classify(tokens: &[Token], names: &[&str]) -> Result<Vec<Quoting>, Refused> {
+    let mut scanner = Scanner {
+        tokens,
+        names,
+        position: 0,
+        stack: vec![Frame::command(Closer::End)],
+        found: Vec::new(),
+        trailing_backslash: false,
+        stray_brace: false,
+    };
+    scanner.run().map_err(Refused::Misplaced)?;
+    if let Some((message, help)) = scanner.unended() {
+        return Err(Refused::Unended { message, help });
+    }
     Ok(scanner.found)
 }
 
@@ -89,6 +115,8 @@ struct Command {
     depth: u32,
     /// Open `case … esac`: a `)` at depth 0 ends a pattern, not the context.
     cases: u32,
+    /// Open `{ …; }` groups.
+    groups: u32,
     /// What the words of the current simple command say so far, for spotting `bash -c` and
     /// its kin: kept word by word, so a command of many words stays linear to scan.
     words: Words,
@@ -115,6 +143,7 @@ impl Frame {
             closer,
             depth: 0,
             cases: 0,
+            groups: 0,
             words: Words::default(),
             word: String::new(),
             word_is_plain: true,
@@ -134,6 +163,10 @@ struct Scanner<'t> {
     position: usize,
     stack: Vec<Frame>,
     found: Vec<Quoting>,
+    /// The text ends in a backslash outside quotes, which would escape the line break after it.
+    trailing_backslash: bool,
+    /// A `}` at the top level closed a group the text never opened.
+    stray_brace: bool,
 }
 
 impl Scanner<'_> {
@@ -160,6 +193,76 @@ impl Scanner<'_> {
             }
         }
         Ok(())
+    }
+
+    /// What the text leaves open at its end, with the fix, once every token is read. The script
+    /// writes a line break after each command: a comment ends there, and so does a here-document
+    /// whose last line is its delimiter.
+    fn unended(&mut self) -> Option<(String, String)> {
+        let why = "in the script, the command's function would take in the lines after it";
+        if let Some(Frame::Command(_)) = self.stack.last() {
+            self.end_word();
+        }
+        for (level, frame) in self.stack.iter().enumerate() {
+            let inside = match frame {
+                Frame::Command(command) if !command.pending.is_empty() => {
+                    let (delimiter, _) = &command.pending[0];
+                    return Some((
+                        format!("the command ends with a here-document (`<<{delimiter}`) that has no lines"),
+                        format!("write its lines and end them with `{delimiter}` alone on a line: {why}"),
+                    ));
+                }
+                Frame::Command(_) if level == 0 && self.stray_brace => {
+                    return Some((
+                        "the command has a `}` that closes no `{`".to_owned(),
+                        "remove the `}`: in the script it would end the command's function early, and the \
+                         rest of the command would run as soon as the script is read, even for `--help`"
+                            .to_owned(),
+                    ));
+                }
+                Frame::Command(command)
+                    if level == 0 && (command.groups > 0 || command.depth > 0 || command.cases > 0) =>
+                {
+                    let open = if command.groups > 0 {
+                        "a `{` group"
+                    } else if command.depth > 0 {
+                        "a `(`"
+                    } else {
+                        "a `case` (no `esac`)"
+                    };
+                    return Some((format!("the command leaves {open} open"), format!("close it: {why}")));
+                }
+                Frame::Command(_) if level == 0 => continue,
+                Frame::Comment => continue,
+                Frame::HereDocument(document) if level + 1 == self.stack.len() => {
+                    let line =
+                        if document.strip_tabs { document.line.trim_start_matches('\t') } else { &document.line };
+                    if line == document.delimiter {
+                        continue;
+                    }
+                    return Some((
+                        format!("the command ends inside a here-document that `{}` never ends", document.delimiter),
+                        format!("end it with `{}` alone on a line: {why}", document.delimiter),
+                    ));
+                }
+                Frame::Command(_) => "`$(…)`",
+                Frame::Double(_) => "a double-quoted string",
+                Frame::Single(_) => "a single-quoted string",
+                Frame::AnsiC => "`$'…'`",
+                Frame::Backquote => "backquotes",
+                Frame::Parameter(_) => "`${…}`",
+                Frame::Arithmetic(_) => "arithmetic",
+                Frame::HereDocument(_) => "a here-document",
+            };
+            return Some((format!("the command ends inside {inside}"), format!("close it: {why}")));
+        }
+        if self.trailing_backslash {
+            return Some((
+                "the command ends in a backslash".to_owned(),
+                "remove it: in the script, it would join the line after the command to it".to_owned(),
+            ));
+        }
+        None
     }
 
     fn peek(&self) -> Option<Token> {
@@ -292,7 +395,8 @@ impl Scanner<'_> {
                         command.word.push(escaped);
                         command.in_word = true;
                     }
-                    _ => {}
+                    Some(Token::Hole) => {}
+                    None => self.trailing_backslash = true,
                 }
             }
             '#' if !self.command().in_word => self.stack.push(Frame::Comment),
@@ -359,16 +463,21 @@ impl Scanner<'_> {
         let plain = command.word_is_plain;
         command.in_word = false;
         command.word_is_plain = true;
+        let mut stray_brace = false;
         if command.reserved_words_apply && plain {
             match word.as_str() {
                 "case" => command.cases += 1,
                 "esac" => command.cases = command.cases.saturating_sub(1),
+                "{" => command.groups += 1,
+                "}" if command.groups == 0 => stray_brace = command.closer == Closer::End,
+                "}" => command.groups -= 1,
                 _ => {}
             }
         }
         let keeps_position = plain && (KEEP_COMMAND_POSITION.contains(&word.as_str()) || is_assignment(&word));
         command.reserved_words_apply = command.reserved_words_apply && keeps_position;
         command.words.push(&word);
+        self.stray_brace |= stray_brace;
     }
 
     /// A control operator: the next word starts a new simple command.
@@ -707,7 +816,10 @@ mod tests {
     fn quoting(text: &str) -> Result<Vec<Quoting>, String> {
         let tokens: Vec<Token> = text.chars().map(|c| if c == '@' { Token::Hole } else { Token::Char(c) }).collect();
         let names = vec!["x"; tokens.len()];
-        classify(&tokens, &names).map_err(|misplaced| misplaced.message)
+        classify(&tokens, &names).map_err(|refused| match refused {
+            Refused::Misplaced(misplaced) => misplaced.message,
+            Refused::Unended { message, .. } => message,
+        })
     }
 
     use Quoting::{Bare, Double};
@@ -764,5 +876,53 @@ mod tests {
         refused("echo \"\\@\"", "backslash");
         refused("echo $@", "follows `$`");
         refused("echo \"`@`\"", "backquotes");
+    }
+
+    /// Commands that do not end where their text ends: in the script, each would take in the
+    /// lines after its function or end it early. Found by `tests/fuzz_plans.rs`.
+    #[test]
+    fn commands_that_run_on_past_their_end_are_refused() {
+        let refused = |text: &str, why: &str| {
+            let message = quoting(text).expect_err(text);
+            assert!(message.contains(why), "{text}: {message}");
+        };
+        refused("echo 'a", "inside a single-quoted string");
+        refused("echo \"a", "inside a double-quoted string");
+        refused("echo $(date", "inside `$(…)`");
+        refused("echo \"$(date\"", "inside a double-quoted string");
+        refused("echo `date", "inside backquotes");
+        refused("echo ${HOME", "inside `${…}`");
+        refused("echo $((1 + 2)", "inside arithmetic");
+        refused("echo $'a", "inside `$'…'`");
+        refused("cat <<EOF", "here-document (`<<EOF`) that has no lines");
+        refused("cat <<EOF\nbody\n", "here-document that `EOF` never ends");
+        refused("echo a \\", "ends in a backslash");
+        refused("true\n}\ntouch x", "`}` that closes no `{`");
+        refused("true; }", "`}` that closes no `{`");
+        refused("{ echo a", "a `{` group open");
+        refused("( echo a", "a `(` open");
+        refused("case a in a) echo", "a `case` (no `esac`) open");
+        refused("echo 'a @", "single quotes");
+    }
+
+    #[test]
+    fn commands_that_end_where_their_text_ends_pass() {
+        for text in [
+            "echo a # a comment",
+            "cat <<EOF\nbody\nEOF",
+            "cat <<-EOF\n\tbody\n\tEOF",
+            "{ echo a; }",
+            "{ echo a; } > /dev/null",
+            "f() { echo; }; f",
+            "( cd / && ls )",
+            "case a in a) echo;; esac",
+            "echo } {",
+            "echo a \\\nb",
+            "x=(1 2) && echo \"${x[0]}\"",
+            "diff <(ls) <(ls -a)",
+            "awk '{ print }'",
+        ] {
+            assert_eq!(quoting(text), Ok(Vec::new()), "{text}");
+        }
     }
 }

@@ -254,9 +254,24 @@ impl DslReader<'_> {
                 (Rule::upgrade, _) => {
                     let releases: Vec<_> = item.into_inner().filter(|inner| inner.as_rule() == Rule::release).collect();
                     for release in releases {
-                        if let Some(goal) = self.goal(release) {
-                            plan.upgrade.push(goal);
+                        let Some(goal) = self.goal(release) else { continue };
+                        // YAML writes `upgrade` as a mapping, where a component named twice is
+                        // refused: so is it here, or the plan would have no YAML form.
+                        if let Some((first, _)) =
+                            plan.upgrade.iter().find(|(component, _)| component.value == goal.0.value)
+                        {
+                            self.report(
+                                Diagnostic::new(
+                                    CUT001,
+                                    goal.0.span,
+                                    format!("`upgrade` names the component `{}` twice", goal.0.value),
+                                )
+                                .with_label(first.span, "first named here")
+                                .with_help("keep one goal per component"),
+                            );
+                            continue;
                         }
+                        plan.upgrade.push(goal);
                     }
                 }
                 (Rule::preflight, _) => plan.preflight.extend(self.step(item, Phase::Preflight)),
@@ -479,4 +494,23 @@ pub fn unescape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `tests/fuzz_plans.rs`: a DSL plan that named a component twice in `upgrade`
+    /// checked clean, and then had no YAML form (`convert --to yaml` refused it as a bug).
+    #[test]
+    fn a_component_named_twice_in_upgrade_is_refused() {
+        let text = "cutover 1\nplan \"p\" {\n  manifest \"m.json\"\n  inventory \"i.yaml\"\n  upgrade a@1.0.0, b@2.0.0\n  upgrade a@1.0.0\n}\n";
+        let mut diagnostics = Vec::new();
+        let plan = read_plan(FileId(0), text, &mut diagnostics).expect("reads");
+        let messages: Vec<&str> = diagnostics.iter().map(|diagnostic| diagnostic.message.as_str()).collect();
+        assert_eq!(messages, ["`upgrade` names the component `a` twice"]);
+        assert_eq!(diagnostics[0].code, CUT001);
+        let components: Vec<&str> = plan.upgrade.iter().map(|(component, _)| component.value.as_str()).collect();
+        assert_eq!(components, ["a", "b"]);
+    }
 }

@@ -50,6 +50,26 @@ pub fn yaml_scalar(text: &str) -> String {
     if plain { text.to_owned() } else { yaml_string(text) }
 }
 
+/// The longest implicit key YAML reads, in characters (YAML 1.2, 7.4.2). A key the DSL allows
+/// may be longer; it is then written as an explicit key, behind `? `.
+const LONGEST_IMPLICIT_KEY: usize = 1024;
+
+/// A key of a flow mapping (`{ key: value }`) as [`yaml_scalar`] writes it, for the caller to
+/// put `: value` after: `? key ` when it is too long to be an implicit key.
+#[must_use]
+pub fn yaml_flow_key(text: &str) -> String {
+    let key = yaml_scalar(text);
+    if key.chars().count() < LONGEST_IMPLICIT_KEY { key } else { format!("? {key} ") }
+}
+
+/// A key of a block mapping with its `:`, at `indent`, for a value on the lines after it:
+/// `key:`, or `? key` and `:` on a line of its own when it is too long to be an implicit key.
+#[must_use]
+pub fn yaml_block_key(text: &str, indent: &str) -> String {
+    let key = yaml_scalar(text);
+    if key.chars().count() < LONGEST_IMPLICIT_KEY { format!("{key}:") } else { format!("? {key}\n{indent}:") }
+}
+
 /// A YAML double-quoted scalar.
 #[must_use]
 pub fn yaml_string(text: &str) -> String {
@@ -94,5 +114,14 @@ mod tests {
         assert_eq!(yaml_scalar("-x"), "\"-x\"");
         assert_eq!(yaml_scalar("null"), "\"null\"");
         assert_eq!(yaml_scalar("http://x"), "\"http://x\"");
+    }
+
+    #[test]
+    fn keys_too_long_for_yaml_are_explicit() {
+        assert_eq!(yaml_flow_key("unit"), "unit");
+        assert_eq!(yaml_block_key("unit", "  "), "unit:");
+        let long = "k".repeat(LONGEST_IMPLICIT_KEY);
+        assert_eq!(yaml_flow_key(&long), format!("? {long} "));
+        assert_eq!(yaml_block_key(&long, "  "), format!("? {long}\n  :"));
     }
 }

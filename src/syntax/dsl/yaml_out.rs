@@ -4,7 +4,7 @@
 //! before the element they preceded, or at the end of its line.
 
 use super::comments::Comments;
-use super::quote::{yaml_scalar, yaml_string};
+use super::quote::{yaml_block_key, yaml_flow_key, yaml_scalar, yaml_string};
 use crate::model::{Action, Commands, Library, Plan, Step, Tuning, Undo};
 use crate::source::Span;
 
@@ -109,7 +109,7 @@ impl Printer<'_> {
                 .upgrade
                 .iter()
                 .map(|(component, version)| {
-                    format!("{}: {}", yaml_scalar(&component.value), yaml_scalar(&version.value))
+                    format!("{}: {}", yaml_flow_key(&component.value), yaml_scalar(&version.value))
                 })
                 .collect();
             let span = Span { end: last.1.span.end, ..first.0.span };
@@ -150,7 +150,7 @@ impl Printer<'_> {
                     .arguments
                     .iter()
                     .map(|argument| {
-                        format!("{}: {}", yaml_scalar(&argument.name.value), yaml_scalar(&argument.value.value))
+                        format!("{}: {}", yaml_flow_key(&argument.name.value), yaml_scalar(&argument.value.value))
                     })
                     .collect();
                 let span = Span { end: last.value.span.end, ..first.name.span };
@@ -243,8 +243,7 @@ impl Printer<'_> {
     fn action(&mut self, action: &Action) {
         self.leading(action.name.span.start, "  ");
         self.out.push_str("  ");
-        self.out.push_str(&yaml_scalar(&action.name.value));
-        self.out.push(':');
+        self.out.push_str(&yaml_block_key(&action.name.value, "  "));
         self.end_line(&[action.name.span.start, action.name.span.end]);
         let indent = "    ";
         if let (Some(first), Some(last)) = (action.params.first(), action.params.last()) {
@@ -252,7 +251,7 @@ impl Printer<'_> {
                 .params
                 .iter()
                 .map(|param| {
-                    let name = yaml_scalar(&param.name.value);
+                    let name = yaml_flow_key(&param.name.value);
                     match &param.default {
                         Some(default) => format!(
                             "{name}: {{ type: {}, default: {} }}",
