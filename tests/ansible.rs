@@ -123,6 +123,8 @@ impl Rehearsal {
             .arg(format!("ansible_python_interpreter={}", python().display()))
             .arg("-e")
             .arg(format!("cutover_shell={}", common::root().join("tests/rehearsal/ansible-bash").display()))
+            .arg("-e")
+            .arg(format!("cutover_state_dir={}", self.directory.join("remote-state").display()))
             .current_dir(&self.plan)
             .env("PATH", path)
             .env("REAL_BASH", &real_bash)

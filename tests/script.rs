@@ -186,8 +186,9 @@ fn a_failure_at_each_mutating_step_rolls_everything_back() {
     }
 }
 
-/// A rollback that fails stops the rollback where it is: exit 3, the failed rollback named and
-/// what is still done listed; the cleanups still run.
+/// A rollback that fails stops the rollback of its host where it is (that host's earlier
+/// instances may depend on it), the other hosts still roll back: exit 3, the failed rollback
+/// named and what is still done listed; the cleanups still run.
 #[test]
 fn a_failed_rollback_exits_3_and_says_what_is_left() {
     let rehearsal = Rehearsal::new("rollback-fails");
@@ -205,15 +206,29 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     assert!(all.contains("still done, not rolled back:"), "{all}");
     assert!(all.contains("stop-agent @ app-1"), "{all}");
     let trace = rehearsal.trace();
-    assert!(!trace.contains(&format!("i{}_rollback", set_hybrid - 1)), "no rollback past the failed one");
+    let on_app_1 = |step: &str| {
+        let instance = rehearsal
+            .instances()
+            .iter()
+            .find(|instance| instance["step"] == step && instance["host"] == "app-1")
+            .expect("an instance on app-1");
+        format!("i{}_rollback", instance["index"])
+    };
+    for earlier in ["install-core", "stop-core", "stop-agent"] {
+        assert!(!trace.contains(&on_app_1(earlier)), "no rollback on app-1 past the failed one: {earlier}");
+    }
+    let on_app_2 = rehearsal
+        .instances()
+        .iter()
+        .find(|instance| instance["step"] == "stop-agent" && instance["host"] == "app-2")
+        .expect("stop-agent on app-2")["index"]
+        .clone();
+    assert!(trace.contains(&format!("i{on_app_2}_rollback")), "app-2 still rolls back: {trace:?}");
     assert!(trace.iter().any(|function| function.contains("_cleanup_")), "cleanups still run");
     // The journal still holds what was not rolled back, so --rollback can finish the job.
-    let status = rehearsal.run(&["--status"], None);
-    assert!(
-        common::text(&status).contains(&format!("{set_hybrid} of 45 step instances done")),
-        "{}",
-        common::text(&status)
-    );
+    let status = common::text(&rehearsal.run(&["--status"], None));
+    assert!(status.contains("rolling back: a rerun or --rollback goes on rolling back, never forward"), "{status}");
+    assert!(status.contains(&format!("done      [{set_hybrid:02}/45] set-hybrid @ app-1")), "{status}");
 }
 
 /// A cleanup that fails is reported and the others still run; the run itself succeeded.
@@ -234,7 +249,10 @@ fn a_failing_cleanup_does_not_stop_the_others() {
     );
     let cleanups: Vec<String> =
         rehearsal.trace().into_iter().filter(|function| function.contains("_cleanup_")).collect();
-    assert_eq!(cleanups.len(), 4, "the flag's and the three cron files': {cleanups:?}");
+    let expected: usize =
+        rehearsal.instances().iter().map(|instance| instance["cleanup"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(cleanups.len(), expected, "every instance's cleanups, the failed one's too: {cleanups:?}");
+    assert!(expected >= 10, "the flag's, the cron files' and the config copies': {expected}");
 }
 
 /// After a failure at `start-core`, app-1's dten-core steps back down through the stop:
@@ -292,10 +310,17 @@ fn a_crash_resumes_at_the_first_unfinished_instance() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "the run never reached instance {hang_at}");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    // kill -9 of the whole process group: the script and whatever it was running.
+    // kill -9 of the whole process group: the script and the stub bash. The command's
+    // `timeout` runs in a process group of its own and goes on, holding the lock: a rerun
+    // meanwhile is refused, so that nothing overlaps the orphan.
     let group = child.id();
     let _ = Command::new("kill").args(["-9", "--", &format!("-{group}")]).status();
     let _ = child.wait();
+    let lock = rehearsal.directory.join("state/lock");
+    let refused = rehearsal.run(&["--local"], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", common::text(&refused));
+    assert!(common::text(&refused).contains("or a command one started, holds"), "{}", common::text(&refused));
+    common::kill_holders(&lock);
 
     let before = rehearsal.trace();
     let output = rehearsal.run(&["--local"], None);
@@ -326,11 +351,16 @@ fn a_second_run_is_refused_while_one_holds_the_lock() {
     let journal_before = std::fs::read(rehearsal.directory.join("state/journal")).expect("journal");
     let second = rehearsal.run(&["--local"], None);
     assert_eq!(second.status.code(), Some(2), "{}", common::text(&second));
-    assert!(common::text(&second).contains("another run of plan dten-4.2 holds"), "{}", common::text(&second));
+    assert!(
+        common::text(&second).contains("another run of plan dten-4.2, or a command one started, holds"),
+        "{}",
+        common::text(&second)
+    );
     assert_eq!(rehearsal.trace(), trace_before, "the second run ran nothing");
     assert_eq!(std::fs::read(rehearsal.directory.join("state/journal")).expect("journal"), journal_before);
     let _ = Command::new("kill").args(["-9", "--", &format!("-{}", first.id())]).status();
     let _ = first.wait();
+    common::kill_holders(&rehearsal.directory.join("state/lock"));
 }
 
 #[test]
@@ -351,14 +381,20 @@ fn dry_run_status_and_rollback() {
     let status = rehearsal.run(&["--status"], None);
     assert!(common::text(&status).contains("0 of 45 step instances done"), "{}", common::text(&status));
 
-    // A full run, then --rollback undoes it all.
+    // A full run, then --rollback undoes what it can. The run's cleanups removed its copies of
+    // the config file, so its config edits cannot be undone any more: said, exit 3.
     let done = rehearsal.run(&["--local"], None);
     assert_eq!(done.status.code(), Some(0), "{}", common::text(&done));
     assert!(common::text(&rehearsal.run(&["--status"], None)).contains("complete"));
     let undone = rehearsal.run(&["--rollback", "--local"], None);
-    assert_eq!(undone.status.code(), Some(0), "{}", common::text(&undone));
-    assert_eq!(rehearsal.config(), common::DTEN_CONFIG);
-    assert!(common::text(&undone).contains("is irreversible and stays done"));
+    let text = common::text(&undone);
+    assert_eq!(undone.status.code(), Some(3), "{text}");
+    assert!(text.contains("no copy of") && text.contains("this run's cleanups removed it"), "{text}");
+    assert!(text.contains("is irreversible and stays done"), "{text}");
+    assert!(text.contains("still done, not rolled back:"), "{text}");
+    assert!(text.contains("set-hybrid @ app-3\n"), "{text}");
+    let installed = std::fs::read_to_string(rehearsal.directory.join("stub/state/app-3/pkg/dten-agent"));
+    assert_eq!(installed.expect("state").trim(), "3.9.2", "app-3's packages rolled back all the same");
 }
 
 /// A plan whose values hold quotes, `$(…)` and backticks: nothing is executed, and the tool

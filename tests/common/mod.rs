@@ -279,3 +279,18 @@ pub fn read_lines(path: &Path) -> Vec<String> {
 pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
+
+/// Kills (-9) every process that holds `file` open: the commands a killed script left behind,
+/// which keep its lock.
+pub fn kill_holders(file: &Path) {
+    let Ok(target) = std::fs::canonicalize(file) else { return };
+    let Ok(processes) = std::fs::read_dir("/proc") else { return };
+    for process in processes.flatten() {
+        let Some(pid) = process.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else { continue };
+        let Ok(descriptors) = std::fs::read_dir(process.path().join("fd")) else { continue };
+        let holds = descriptors.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|link| link == target));
+        if holds {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}

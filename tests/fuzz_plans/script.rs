@@ -21,7 +21,7 @@ const FIXED: &[&str] = &[
     "  exit 2",
     "fi",
     "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() VERIFIES=() CLEANUPS=() \
-     UNDO=() IRREVERSIBLE=() NOOP=()",
+     UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()",
 ];
 
 /// Checks `script`, the script of `lowered`; the error names the first line that is out of
@@ -214,6 +214,9 @@ impl Reader<'_> {
             "CLEANUPS",
             "IRREVERSIBLE",
             "NOOP",
+            "BATCH",
+            "MAXFAIL",
+            "REBOOT",
         ];
         let mut rest = line;
         while !rest.is_empty() {

@@ -25,7 +25,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
     let _ = writeln!(out, "readonly TOTAL={}", plan.instances.len());
     out.push_str(
         "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() \
-         VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=()\n\n",
+         VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()\n\n",
     );
     usage(plan, &mut out);
     dry_run(plan, &mut out);
@@ -47,7 +47,7 @@ fn header(plan: &LoweredPlan, out: &mut String) {
     out.push_str(
         "#\n\
          # Usage: see --help. Exit status: 0 done, 1 failed and rolled back, 2 could not start,\n\
-         # 3 a rollback failed (a person must look).\n\n\
+         # 3 something is left done that a person must see (a rollback failed, a host unreachable).\n\n\
          set -Euo pipefail\n\n\
          if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then\n  \
          printf 'this script needs bash 4.4 or newer\\n' >&2\n  exit 2\nfi\n\n",
@@ -56,7 +56,11 @@ fn header(plan: &LoweredPlan, out: &mut String) {
 
 fn usage(plan: &LoweredPlan, out: &mut String) {
     let mut text = String::new();
-    let _ = writeln!(text, "Usage: {}.sh [--dry-run | --rollback | --status] [--local]", plan.plan);
+    let _ = writeln!(
+        text,
+        "Usage: {}.sh [--dry-run | --rollback | --status] [--local] [--parallel N] [--assume-done | --assume-failed]",
+        plan.plan
+    );
     let _ = writeln!(text);
     let _ = writeln!(
         text,
@@ -65,15 +69,21 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
         plan.instances.len()
     );
     text.push_str(
-        "\n  --dry-run   print what would run, in order, with rollbacks; change nothing\n  \
-         --rollback  undo what the journal holds, newest first, then clean up\n  \
-         --status    what is done and what is next\n  \
-         --local     run every host's commands on this machine (CUTOVER_HOST is set): a rehearsal\n  \
-         --help      this text\n\n\
+        "\n  --dry-run        print what would run, in order, with rollbacks; change nothing\n  \
+         --rollback       undo what the journal holds, newest first, then clean up\n  \
+         --status         what is done, in doubt and next\n  \
+         --local          run every host's commands on this machine (CUTOVER_HOST is set): a rehearsal\n  \
+         --parallel N     run at most N hosts of a batch at once (default 10; 1 with --local)\n  \
+         --assume-done    after a crash: take an instance in doubt that has no verify as done\n  \
+         --assume-failed  after a crash: take it as failed, and roll back\n  \
+         --help           this text\n\n\
          Environment:\n  \
-         CUTOVER_STATE_DIR  journal and lock (default /var/lib/cutover/PLAN)\n  \
-         CUTOVER_SSH        how to reach a host (default: ssh -o BatchMode=yes)\n\n\
-         Exit status: 0 done, 1 failed and rolled back, 2 could not start, 3 a rollback failed.\n",
+         CUTOVER_STATE_DIR         journal, lock and each instance's output (default /var/lib/cutover/PLAN)\n  \
+         CUTOVER_SSH               how to reach a host, as shell words (default: ssh -o BatchMode=yes)\n  \
+         CUTOVER_PARALLEL          hosts of a batch at once (default 10)\n  \
+         CUTOVER_REMOTE_STATE_DIR  on each host, where this run keeps backups (default /var/lib/cutover/PLAN)\n\n\
+         Exit status: 0 done, 1 failed and rolled back, 2 could not start, 3 something is left done\n\
+         that a person must see (a rollback failed, a host could not be reached).\n",
     );
     out.push_str("usage() {\n");
     heredoc(&text, out);
@@ -203,6 +213,13 @@ fn instance_section(plan: &LoweredPlan) -> String {
             retries.and_then(|retries| retries.max_seconds).unwrap_or(0),
             instance.verify.len(),
             instance.cleanup.len(),
+        );
+        let _ = writeln!(
+            out,
+            "BATCH[{index}]={} MAXFAIL[{index}]={} REBOOT[{index}]={}",
+            instance.batch,
+            step.max_fail_hosts,
+            u8::from(step.effects.contains(&"reboot")),
         );
         let _ = writeln!(
             out,

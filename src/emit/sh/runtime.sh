@@ -1,12 +1,24 @@
 # ---------------------------------------------------------------------------------------------
 # The runner. Everything above this line is data about the plan; everything below is the same
-# for every plan cutover compiles.
+# for every plan cutover compiles. docs/script.md says what it promises.
 # ---------------------------------------------------------------------------------------------
 
 : "${CUTOVER_STATE_DIR:=/var/lib/cutover/$CUTOVER_PLAN}"
 : "${CUTOVER_SSH:=ssh -o BatchMode=yes}"
+: "${CUTOVER_REMOTE_STATE_DIR:=/var/lib/cutover/$CUTOVER_PLAN}"
 JOURNAL="$CUTOVER_STATE_DIR/journal"
+OUTPUT_DIR="$CUTOVER_STATE_DIR/output"
+FINISHED_DIR="$CUTOVER_STATE_DIR/finished"
 LOCAL_MODE=0
+PARALLEL=${CUTOVER_PARALLEL:-}
+ASSUME=""
+RUN_ID=""
+LABEL=""
+declare -a SSH=()
+
+# The exit status of a command that could not reach its host: ssh's own. A command that exits
+# 255 itself is reported as 254, so that the two never mix.
+readonly UNREACHABLE=255
 
 # Quotes one value as a single shell word, for the remote shell's command line.
 sq() {
@@ -14,40 +26,102 @@ sq() {
   printf "'%s'" "$quoted"
 }
 
-stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-say() { printf '%s %s\n' "$(stamp)" "$*"; }
-shout() { printf '%s !!! %s\n' "$(stamp)" "$*" >&2; }
-
-# `[05/45] stop-agent @ app-1`
-label() {
-  local index=$1
-  printf '[%0*d/%d] %s @ %s' "${#TOTAL}" "$index" "$TOTAL" "${STEP[index]}" "${HOST[index]}"
+say() {
+  local now
+  TZ=UTC printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  printf '%s %s\n' "$now" "$*"
+}
+shout() {
+  local now
+  TZ=UTC printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  printf '%s !!! %s\n' "$now" "$*" >&2
 }
 
-# Runs one generated function on a host: locally (the `local` host, or every host with
-# --local, CUTOVER_HOST set), or through $CUTOVER_SSH. The function travels as its own
-# source text, quoted as one word, so nothing in it is expanded on the way.
+# Sets LABEL to `[05/45] stop-agent @ app-1`.
+label() {
+  printf -v LABEL '[%0*d/%d] %s @ %s' "${#TOTAL}" "$1" "$TOTAL" "${STEP[$1]}" "${HOST[$1]}"
+}
+
+is_local() {
+  [[ $1 == local || $LOCAL_MODE == 1 ]]
+}
+
+# $CUTOVER_SSH as shell words: quotes and backslashes are read, nothing is expanded or run.
+parse_ssh() {
+  if ! mapfile -d '' -t SSH < <(printf '%s' "$CUTOVER_SSH" | xargs -r printf '%s\0' 2>/dev/null) ||
+    ((${#SSH[@]} == 0)); then
+    shout "CUTOVER_SSH is not a command: $CUTOVER_SSH"
+    exit 2
+  fi
+}
+
+# Runs one generated function on a host, its output appended to the instance's log: locally
+# (the `local` host, or every host with --local), or through $CUTOVER_SSH with the function's
+# source text on ssh's standard input (`bash -s`), so that a command of any size travels and
+# nothing in it is expanded on the way. The time limit is kept on the side where the command
+# runs: `timeout` ends its whole process group. Returns the command's status, or UNREACHABLE.
 run_on() {
-  local host=$1 function=$2 seconds=${3:-0} body
-  body="set -eo pipefail"$'\n'"$(declare -f "$function")"$'\n'"$function"
-  local -a limit=()
+  local index=$1 function=$2 host=${HOST[$1]} seconds=${TIMEOUT[$1]} log="$OUTPUT_DIR/$1.log"
+  local definition
+  definition=$(declare -f "$function")
+  if is_local "$host"; then
+    local -a limit=()
+    if ((seconds > 0)); then
+      limit=(timeout --kill-after=10 "$seconds")
+    fi
+    CUTOVER_HOST=$host CUTOVER_RUN_DIR="$CUTOVER_STATE_DIR/runs/$RUN_ID/$host" \
+      "${limit[@]}" bash -c "set -eo pipefail"$'\n'"$definition"$'\n'"$function" </dev/null >>"$log" 2>&1 8>&-
+    return
+  fi
+  local remote="bash -s" status
+  local -a guard=()
   if ((seconds > 0)); then
-    limit=(timeout --kill-after=10 "$seconds")
+    remote="timeout --kill-after=10 $seconds bash -s"
+    # Only for a connection that hangs: the remote side ends the command itself.
+    guard=(timeout --kill-after=5 "$((seconds + 30))")
   fi
-  if [[ $host == local || $LOCAL_MODE == 1 ]]; then
-    CUTOVER_HOST=$host "${limit[@]}" bash -c "$body" 9>&-
-  else
-    local -a ssh
-    read -ra ssh <<<"$CUTOVER_SSH"
-    "${limit[@]}" "${ssh[@]}" -- "$host" "CUTOVER_HOST=$(sq "$host") bash -c $(sq "$body")" 9>&-
-  fi
+  "${guard[@]}" "${SSH[@]}" -- "$host" "$remote" >>"$log" 2>&1 8>&- <<EOF
+export CUTOVER_HOST=$(sq "$host") CUTOVER_RUN_DIR=$(sq "$CUTOVER_REMOTE_STATE_DIR/runs/$RUN_ID")
+( set -eo pipefail
+$definition
+$function
+) </dev/null
+status=\$?
+if ((status == 255)); then status=254; fi
+exit "\$status"
+EOF
+  status=$?
+  return "$status"
+}
+
+# The host's boot id, on standard output; fails when the host cannot be reached.
+boot_id() {
+  local host=$1
+  "${SSH[@]}" -- "$host" "cat /proc/sys/kernel/random/boot_id" </dev/null 2>/dev/null
+}
+
+# After a reboot's command: waits until the host answers with another boot id than `before`,
+# for at most the step's timeout (10 minutes without one).
+await_reboot() {
+  local index=$1 before=$2 bound=${TIMEOUT[$1]} now
+  ((bound > 0)) || bound=600
+  local deadline=$((SECONDS + bound))
+  while ((SECONDS < deadline)); do
+    if now=$(boot_id "${HOST[index]}") && [[ -n $now && $now != "$before" ]]; then
+      return 0
+    fi
+    sleep 1
+  done
+  label "$index"
+  shout "$LABEL: the host did not come back with a new boot id within ${bound}s"
+  return "$UNREACHABLE"
 }
 
 # Status updates: reported when they fail, never fatal.
 notify() {
   local event=$1 message=$2
   if declare -F notify_command >/dev/null; then
-    if ! notify_command "$event" "$message"; then
+    if ! notify_command "$event" "$message" </dev/null 8>&-; then
       shout "notification '$event' failed (the run goes on)"
     fi
   fi
@@ -65,147 +139,385 @@ delay_before() {
   if ((MAXDELAY[index] > 0 && delay > MAXDELAY[index])); then
     delay=${MAXDELAY[index]}
   fi
-  printf '%d' "$delay"
+  DELAY=$delay
 }
 
 verify_instance() {
-  local index=$1 check
+  local index=$1 check status
   for ((check = 1; check <= VERIFIES[index]; check++)); do
-    run_on "${HOST[index]}" "i${index}_verify_$check" "${TIMEOUT[index]}" || return 1
+    run_on "$index" "i${index}_verify_$check"
+    status=$?
+    ((status == 0)) || return "$status"
   done
 }
 
-# Runs an instance, with its verify commands, retried as the plan says.
+# One try of an instance: its command (for a reboot, the wait for the new boot id), then its
+# verify commands.
+try_instance() {
+  local index=$1 before status
+  if ((REBOOT[index])) && ! is_local "${HOST[index]}"; then
+    before=$(boot_id "${HOST[index]}") || return "$UNREACHABLE"
+    run_on "$index" "i${index}_run"
+    status=$?
+    # The connection may drop as the host goes down.
+    if ((status != 0 && status != UNREACHABLE)); then
+      return "$status"
+    fi
+    await_reboot "$index" "$before" || return
+  elif ((REBOOT[index])); then
+    run_on "$index" "i${index}_run" || return
+    label "$index"
+    say "$LABEL … not waiting for the host to come back: it runs on this machine"
+  else
+    run_on "$index" "i${index}_run" || return
+  fi
+  verify_instance "$index"
+}
+
+# Runs an instance with its verify commands, retried as the plan says; an unreachable host is
+# not retried. Prints its progress line and, when it fails, the end of its output.
 attempt() {
-  local index=$1 attempt=0 delay
+  local index=$1 attempt=0 status started=$SECONDS
+  label "$index"
   while :; do
     attempt=$((attempt + 1))
-    if run_on "${HOST[index]}" "i${index}_run" "${TIMEOUT[index]}" && verify_instance "$index"; then
+    try_instance "$index"
+    status=$?
+    if ((status == 0)); then
+      say "$LABEL … ok ($((SECONDS - started))s)"
       return 0
     fi
+    if ((status == UNREACHABLE)); then
+      say "$LABEL … UNREACHABLE ($((SECONDS - started))s)"
+      show_output "$index"
+      return "$UNREACHABLE"
+    fi
     if ((attempt > RETRIES[index])); then
+      say "$LABEL … FAILED (exit $status, $((SECONDS - started))s)"
+      show_output "$index"
       return 1
     fi
-    delay=$(delay_before "$index" "$attempt")
-    say "$(label "$index") … retry $attempt of ${RETRIES[index]} in ${delay}s"
-    sleep "$delay"
+    delay_before "$index" "$attempt"
+    say "$LABEL … retry $attempt of ${RETRIES[index]} in ${DELAY}s"
+    sleep "$DELAY"
   done
 }
 
-# --- the journal: completed instances, in order of completion -------------------------------
+show_output() {
+  local log="$OUTPUT_DIR/$1.log"
+  if [[ -s $log ]]; then
+    printf '    its output (the last 20 lines; all of it in %s):\n' "$log"
+    tail -n 20 -- "$log" | sed 's/^/    | /'
+  fi
+}
 
-declare -a COMPLETED=()
-declare -A IS_COMPLETED=()
+# --- the journal: one line per event, appended ----------------------------------------------
+#
+#   run ID             a run begins (after a finished one, the state starts over)
+#   start N            instance N is about to run
+#   done N / failed N / unreachable N
+#   rollback           the run rolls back from here on; a rerun resumes rolling back
+#   undo N             instance N's rollback is about to run
+#   undone N / undo-failed N / undo-unreachable N
+#   dropped HOST       a host failed within max_fail: rolled back, and out of the run
+#   complete / rolled-back   the run ended
+#
+# Each line also names the step and the host, for people. A line cut short by a crash (no line
+# break at its end) is ignored.
+
+declare -a STATE=() DONE_ORDER=() STARTED_ORDER=() FAILED=() FAIL_KIND=()
+declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=()
+MODE=new
+BY_HAND=0
+
+reset_state() {
+  STATE=()
+  DONE_ORDER=()
+  STARTED_ORDER=()
+  FAILED=()
+  FAIL_KIND=()
+  DROPPED=()
+  BROKEN=()
+  UNREACHED=()
+  FAILS_OF_STEP=()
+  MODE=new
+  RUN_ID=""
+}
 
 load_journal() {
-  COMPLETED=()
-  IS_COMPLETED=()
+  reset_state
   [[ -f $JOURNAL ]] || return 0
-  local line index
-  while IFS= read -r line; do
-    case $line in
-      "# fingerprint "*)
-        if [[ ${line#\# fingerprint } != "$CUTOVER_FINGERPRINT" ]]; then
+  local event argument rest
+  while read -r event argument rest; do
+    case $event in
+      "#")
+        if [[ $argument == fingerprint && $rest != "$CUTOVER_FINGERPRINT" ]]; then
           shout "$JOURNAL was written by a different build of plan $CUTOVER_PLAN"
           shout "finish or roll back with the script that wrote it, or move the journal aside"
           exit 2
         fi
         ;;
-      "#"* | "") ;;
-      *)
-        index=${line%% *}
-        COMPLETED+=("$index")
-        IS_COMPLETED[$index]=1
+      run)
+        reset_state
+        RUN_ID=$argument
+        MODE=forward
         ;;
+      start)
+        STATE[argument]=started
+        STARTED_ORDER+=("$argument")
+        ;;
+      done)
+        STATE[argument]="done"
+        DONE_ORDER+=("$argument")
+        ;;
+      failed | unreachable) failure "$argument" "$event" ;;
+      rollback) MODE=rollback ;;
+      undo) STATE[argument]=undoing ;;
+      undone) STATE[argument]=undone ;;
+      undo-failed) STATE[argument]="done" ;;
+      undo-unreachable)
+        STATE[argument]="done"
+        UNREACHED[${HOST[argument]}]=1
+        ;;
+      dropped) DROPPED[$argument]=1 ;;
+      complete | rolled-back) MODE=$event ;;
     esac
+    # `read` fails on a last line without its line break: a line cut short, ignored.
   done <"$JOURNAL"
 }
 
-# Written whole to a temporary file and renamed over the journal: a crash leaves the old
-# journal or the new one, never half of one.
-write_journal() {
-  local temporary="$JOURNAL.tmp.$$" index
-  {
-    printf '# cutover journal of plan %s\n# fingerprint %s\n' "$CUTOVER_PLAN" "$CUTOVER_FINGERPRINT"
-    for index in "${COMPLETED[@]}"; do
-      printf '%s %s %s\n' "$index" "${STEP[index]}" "${HOST[index]}"
-    done
-  } >"$temporary"
-  mv -f "$temporary" "$JOURNAL"
+# Instance N failed (`failed`) or could not reach its host (`unreachable`).
+failure() {
+  local index=$1 kind=$2
+  STATE[index]=$kind
+  FAIL_KIND[index]=$kind
+  FAILED+=("$index")
+  FAILS_OF_STEP[${STEP[index]}]=$((${FAILS_OF_STEP[${STEP[index]}]:-0} + 1))
+  if [[ $kind == unreachable ]]; then
+    UNREACHED[${HOST[index]}]=1
+  fi
 }
 
-mark_completed() {
-  COMPLETED+=("$1")
-  IS_COMPLETED[$1]=1
-  write_journal
+# `EVENT N STEP HOST`: an event of instance N.
+record() {
+  printf '%s %s %s %s\n' "$1" "$2" "${STEP[$2]}" "${HOST[$2]}" >&8
 }
 
-forget_last_completed() {
-  local last=${COMPLETED[-1]}
-  unset 'COMPLETED[-1]'
-  unset "IS_COMPLETED[$last]"
-  write_journal
+# `EVENT WORD`: an event of the run.
+note() {
+  printf '%s %s\n' "$1" "${2:-}" >&8
 }
 
+open_journal() {
+  mkdir -p "$OUTPUT_DIR"
+  if [[ ! -s $JOURNAL ]]; then
+    printf '# cutover journal of plan %s\n# fingerprint %s\n' "$CUTOVER_PLAN" "$CUTOVER_FINGERPRINT" >>"$JOURNAL"
+  elif [[ -n $(tail -c 1 -- "$JOURNAL") ]]; then
+    # A line cut short by a crash: end it, so that it stays one ignored line.
+    printf '\n' >>"$JOURNAL"
+  fi
+  exec 8>>"$JOURNAL"
+}
+
+begin_run() {
+  reset_state
+  TZ=UTC printf -v RUN_ID '%(%Y%m%dT%H%M%SZ)T-%s' -1 "$$"
+  note run "$RUN_ID"
+  MODE=forward
+}
+
+# The lock is inherited by every process the run starts (the ssh clients included), so that it
+# is held until the last of them is gone, even when the runner itself was killed.
 acquire_lock() {
   mkdir -p "$CUTOVER_STATE_DIR"
-  exec 9>"$CUTOVER_STATE_DIR/lock"
+  exec 9>>"$CUTOVER_STATE_DIR/lock"
   if ! flock -n 9; then
-    shout "another run of plan $CUTOVER_PLAN holds $CUTOVER_STATE_DIR/lock; nothing was done"
+    shout "another run of plan $CUTOVER_PLAN, or a command one started, holds $CUTOVER_STATE_DIR/lock; nothing was done"
     exit 2
   fi
 }
 
+# --- running a batch ------------------------------------------------------------------------
+
+declare -A RUNNING=()
+LAUNCHED=0
+
+# Starts instance N in the background; its outcome goes to a file of its own.
+launch() {
+  local index=$1
+  record start "$index"
+  STATE[index]=started
+  STARTED_ORDER+=("$index")
+  (
+    attempt "$index"
+    printf '%s\n' "$?" >"$FINISHED_DIR/$index"
+  ) &
+  RUNNING[$index]=$!
+  LAUNCHED=$((LAUNCHED + 1))
+}
+
+# Records the outcome of every running instance that has finished, without waiting.
+reap_finished() {
+  local index status
+  for index in "${!RUNNING[@]}"; do
+    if [[ -e $FINISHED_DIR/$index ]]; then
+      wait "${RUNNING[$index]}" 2>/dev/null
+      unset "RUNNING[$index]"
+      read -r status <"$FINISHED_DIR/$index" || status=1
+      outcome "$index" "$status"
+    fi
+  done
+}
+
+# Waits for one running instance to finish and records its outcome.
+collect_one() {
+  local index status
+  while :; do
+    for index in "${!RUNNING[@]}"; do
+      if [[ -e $FINISHED_DIR/$index ]]; then
+        wait "${RUNNING[$index]}" 2>/dev/null
+        unset "RUNNING[$index]"
+        read -r status <"$FINISHED_DIR/$index" || status=1
+        outcome "$index" "$status"
+        return 0
+      fi
+    done
+    wait -n 2>/dev/null || sleep 0.05
+  done
+}
+
+outcome() {
+  local index=$1 status=$2
+  case $status in
+    0)
+      record "done" "$index"
+      STATE[index]="done"
+      DONE_ORDER+=("$index")
+      ;;
+    "$UNREACHABLE")
+      record unreachable "$index"
+      failure "$index" unreachable
+      ;;
+    *)
+      record failed "$index"
+      failure "$index" failed
+      ;;
+  esac
+}
+
+# Whether the failures of instance N's step are still within its max_fail.
+within_budget() {
+  local index=$1
+  ((${FAILS_OF_STEP[${STEP[index]}]:-0} <= MAXFAIL[index]))
+}
+
+# Runs instances FIRST..LAST (one batch of one step), at most PARALLEL at a time. Returns 1
+# when the plan must roll back: a failure beyond the step's max_fail. A failure within it
+# takes its host out of the run, rolled back, and the batch goes on.
+run_batch() {
+  local first=$1 last=$2 index failed_before=${#FAILED[@]} stop=0
+  for ((index = first; index <= last; index++)); do
+    [[ ${STATE[index]:-} == "done" || -n ${DROPPED[${HOST[index]}]:-} ]] && continue
+    if [[ -n ${NOOP[index]} ]]; then
+      label "$index"
+      say "$LABEL … skipped: ${NOOP[index]}"
+      record "done" "$index"
+      STATE[index]="done"
+      DONE_ORDER+=("$index")
+      continue
+    fi
+    reap_finished
+    while ((${#RUNNING[@]} >= PARALLEL)); do
+      collect_one
+    done
+    if ((${#FAILED[@]} > failed_before)) && ! within_budget "$index"; then
+      stop=1
+      break
+    fi
+    launch "$index"
+  done
+  while ((${#RUNNING[@]} > 0)); do
+    collect_one
+  done
+  ((${#FAILED[@]} == failed_before)) && return 0
+  if ((stop)) || ! within_budget "$first"; then
+    return 1
+  fi
+  # Within the budget: each failed host is rolled back and leaves the run.
+  local position
+  for ((position = failed_before; position < ${#FAILED[@]}; position++)); do
+    drop_host "${HOST[${FAILED[position]}]}"
+  done
+  return 0
+}
+
 # --- undoing -------------------------------------------------------------------------------
 
-ROLLBACK_FAILED=0
-
-# Undoes one instance. Returns 1 only when its rollback command fails.
+# Undoes instance N. Returns 0 when it is undone (or needs nothing), 1 when its rollback
+# failed, UNREACHABLE when its host could not be reached.
 roll_back_instance() {
-  local index=$1
+  local index=$1 status
+  label "$index"
   case ${UNDO[index]} in
     rollback)
-      say "$(label "$index") … rolling back"
-      if ! run_on "${HOST[index]}" "i${index}_rollback" "${TIMEOUT[index]}"; then
-        shout "the rollback of $(label "$index") failed"
+      if [[ -n ${NOOP[index]} ]]; then
+        record undone "$index"
+        STATE[index]=undone
+        return 0
+      fi
+      say "$LABEL … rolling back"
+      record undo "$index"
+      run_on "$index" "i${index}_rollback"
+      status=$?
+      if ((status == UNREACHABLE)); then
+        record undo-unreachable "$index"
+        STATE[index]="done"
+        shout "the rollback of $LABEL could not reach ${HOST[index]}"
+        show_output "$index"
+        return "$UNREACHABLE"
+      elif ((status != 0)); then
+        record undo-failed "$index"
+        STATE[index]="done"
+        shout "the rollback of $LABEL failed (exit $status)"
+        show_output "$index"
         return 1
       fi
+      record undone "$index"
+      STATE[index]=undone
       ;;
     irreversible)
-      shout "$(label "$index") is irreversible and stays done: ${IRREVERSIBLE[index]}"
+      shout "$LABEL is irreversible and stays done: ${IRREVERSIBLE[index]}"
+      ;;
+    *)
+      record undone "$index"
+      STATE[index]=undone
       ;;
   esac
   return 0
 }
 
-# Rolls back every completed instance, newest first, stopping at a rollback that fails.
-roll_back_completed() {
-  while ((${#COMPLETED[@]} > 0)); do
-    if ! roll_back_instance "${COMPLETED[-1]}"; then
-      ROLLBACK_FAILED=1
-      shout "stopped rolling back: a person must look"
-      shout "still done, not rolled back:"
-      local index
-      for ((index = ${#COMPLETED[@]} - 1; index >= 0; index--)); do
-        shout "  $(label "${COMPLETED[index]}")"
-      done
-      return 1
-    fi
-    forget_last_completed
-  done
-}
-
-# Cleanups of the given instances, in the order given; a failing one is reported and the
-# others still run.
-run_cleanups() {
-  local index cleanup
+# Rolls back the given instances in the order given. A host whose rollback fails or cannot be
+# reached is left as it is from there on (its earlier instances may depend on the one that
+# failed); the other hosts go on.
+roll_back() {
+  local index status
   for index in "$@"; do
-    for ((cleanup = 1; cleanup <= CLEANUPS[index]; cleanup++)); do
-      say "$(label "$index") … cleanup"
-      if ! run_on "${HOST[index]}" "i${index}_cleanup_$cleanup" "${TIMEOUT[index]}"; then
-        shout "cleanup $cleanup of $(label "$index") failed (the others still run)"
-      fi
-    done
+    [[ ${STATE[index]:-} == "done" || ${STATE[index]:-} == undoing || ${STATE[index]:-} == failed ||
+      ${STATE[index]:-} == started ]] || continue
+    [[ -n ${BROKEN[${HOST[index]}]:-} ]] && continue
+    if [[ -n ${UNREACHED[${HOST[index]}]:-} && ${UNDO[index]} == rollback ]]; then
+      BROKEN[${HOST[index]}]=1
+      continue
+    fi
+    roll_back_instance "$index"
+    status=$?
+    if ((status == UNREACHABLE)); then
+      UNREACHED[${HOST[index]}]=1
+      BROKEN[${HOST[index]}]=1
+    elif ((status != 0)); then
+      BROKEN[${HOST[index]}]=1
+      shout "not rolling back more on ${HOST[index]}: a person must look"
+    fi
   done
 }
 
@@ -217,112 +529,343 @@ reversed() {
   done
 }
 
-# --- commands ------------------------------------------------------------------------------
-
-do_run() {
-  acquire_lock
-  load_journal
-  if [[ -f $CUTOVER_STATE_DIR/complete ]]; then
-    say "plan $CUTOVER_PLAN already ran to completion; nothing to do (--rollback undoes it)"
-    exit 0
-  fi
-  if ((${#COMPLETED[@]} > 0)); then
-    say "resuming plan $CUTOVER_PLAN: ${#COMPLETED[@]} of $TOTAL step instances already done"
-    notify start "resuming plan $CUTOVER_PLAN after ${#COMPLETED[@]} of $TOTAL step instances"
-  else
-    say "starting plan $CUTOVER_PLAN: $TOTAL step instances"
-    notify start "starting plan $CUTOVER_PLAN ($TOTAL step instances)"
-  fi
-  local index started ran=()
-  for index in "${COMPLETED[@]}"; do
-    ran+=("$index")
+# A host that failed within max_fail: its failed instance's own rollback, then its completed
+# instances, newest first; then it takes no further part in the run.
+drop_host() {
+  local host=$1 index position
+  local -a mine=()
+  for index in "${FAILED[@]}"; do
+    [[ ${HOST[index]} == "$host" ]] && mine+=("$index")
   done
-  for ((index = 1; index <= TOTAL; index++)); do
-    [[ -n ${IS_COMPLETED[$index]:-} ]] && continue
-    if [[ -n ${NOOP[index]} ]]; then
-      say "$(label "$index") … skipped: ${NOOP[index]}"
-      mark_completed "$index"
-      continue
-    fi
-    started=$SECONDS
-    ran+=("$index")
-    if attempt "$index"; then
-      mark_completed "$index"
-      say "$(label "$index") … ok ($((SECONDS - started))s)"
-      if ((index == TOTAL)) || [[ ${STEP[index + 1]} != "${STEP[index]}" ]]; then
-        notify progress "${STEP[index]} done ($index of $TOTAL)"
-      fi
-    else
-      say "$(label "$index") … FAILED ($((SECONDS - started))s)"
-      notify failed "${STEP[index]} failed on ${HOST[index]}; rolling back"
-      fail "$index" "${ran[@]}"
-    fi
+  for ((position = ${#DONE_ORDER[@]} - 1; position >= 0; position--)); do
+    index=${DONE_ORDER[position]}
+    [[ ${HOST[index]} == "$host" ]] && mine+=("$index")
   done
-  mapfile -t ran < <(reversed "${ran[@]}")
-  run_cleanups "${ran[@]}"
-  touch "$CUTOVER_STATE_DIR/complete"
-  say "plan $CUTOVER_PLAN done"
-  notify "done" "plan $CUTOVER_PLAN done"
-  exit 0
+  shout "$host failed within max_fail: rolling it back; the run goes on without it"
+  roll_back "${mine[@]}"
+  note dropped "$host"
+  DROPPED[$host]=1
 }
 
-# A failed instance: its own rollback, then every completed one in reverse order of
-# completion, then the cleanups of every instance that ran.
-fail() {
-  local failed=$1
-  shift
-  if ! roll_back_instance "$failed"; then
-    ROLLBACK_FAILED=1
-    shout "the failed step's own rollback failed; not rolling back the others: a person must look"
-  else
-    roll_back_completed || true
+# Cleanups of the given instances, in the order given; a failing one is reported and the
+# others still run. Hosts that could not be reached are passed over.
+run_cleanups() {
+  local index cleanup status
+  for index in "$@"; do
+    ((CLEANUPS[index] > 0)) || continue
+    label "$index"
+    if [[ -n ${UNREACHED[${HOST[index]}]:-} ]] && ! is_local "${HOST[index]}"; then
+      shout "the cleanups of $LABEL were not run: ${HOST[index]} could not be reached"
+      continue
+    fi
+    for ((cleanup = 1; cleanup <= CLEANUPS[index]; cleanup++)); do
+      say "$LABEL … cleanup"
+      run_on "$index" "i${index}_cleanup_$cleanup"
+      status=$?
+      if ((status != 0)); then
+        shout "cleanup $cleanup of $LABEL failed (the others still run)"
+        show_output "$index"
+        if ((status == UNREACHABLE)); then
+          UNREACHED[${HOST[index]}]=1
+          break
+        fi
+      fi
+    done
+  done
+}
+
+# Every instance the run started, newest first, each once.
+started_newest_first() {
+  local position index
+  local -A seen=()
+  for ((position = ${#STARTED_ORDER[@]} - 1; position >= 0; position--)); do
+    index=${STARTED_ORDER[position]}
+    [[ -n ${seen[$index]:-} ]] && continue
+    seen[$index]=1
+    printf '%s\n' "$index"
+  done
+}
+
+# The whole plan's rollback: the failed instances' own rollbacks, then every completed
+# instance, newest first; then the cleanups of every instance that ran. Ends the script.
+roll_back_everything() {
+  local why=$1 index position
+  if [[ $MODE != rollback ]]; then
+    note rollback
+    MODE=rollback
   fi
+  local -a order=()
+  for ((position = ${#STARTED_ORDER[@]} - 1; position >= 0; position--)); do
+    index=${STARTED_ORDER[position]}
+    [[ ${STATE[index]:-} == failed || ${STATE[index]:-} == undoing || ${STATE[index]:-} == started ]] &&
+      order+=("$index")
+  done
+  for ((position = ${#DONE_ORDER[@]} - 1; position >= 0; position--)); do
+    order+=("${DONE_ORDER[position]}")
+  done
+  roll_back "${order[@]}"
   local -a ran
-  mapfile -t ran < <(reversed "$@")
+  mapfile -t ran < <(started_newest_first)
   run_cleanups "${ran[@]}"
-  if ((ROLLBACK_FAILED)); then
-    notify failed "plan $CUTOVER_PLAN failed and its rollback did not finish"
+  finish_rollback "$why"
+}
+
+# The closing summary of a run that rolled back, and its exit status: 3 when anything the
+# rollback should have undone is left as it is (a rollback failed, a host could not be
+# reached), 1 otherwise (irreversible steps stay done by design), 0 after --rollback.
+finish_rollback() {
+  local why=$1 index left=0 host
+  local -A undone_on=()
+  local -a still=()
+  for index in "${!STATE[@]}"; do
+    case ${STATE[index]} in
+      undone) undone_on[${HOST[index]}]=$((${undone_on[${HOST[index]}]:-0} + 1)) ;;
+      done)
+        [[ ${UNDO[index]} == none ]] && continue
+        [[ ${UNDO[index]} == rollback ]] && left=$((left + 1))
+        still+=("$index")
+        ;;
+      *)
+        # A failed instance the plan cannot undo (irreversible, read-only) is reported as
+        # failed; one with a rollback that did not run or did not finish is left.
+        [[ ${STATE[index]} == failed && ${UNDO[index]} != rollback ]] && continue
+        left=$((left + 1))
+        still+=("$index")
+        ;;
+    esac
+  done
+  printf '\nsummary of plan %s: %s\n' "$CUTOVER_PLAN" "$why"
+  for index in "${FAILED[@]}"; do
+    label "$index"
+    printf '  %-13s %s\n' "${FAIL_KIND[index]:-failed}:" "$LABEL"
+  done
+  for host in "${!UNREACHED[@]}"; do
+    printf '  %-13s %s\n' "unreachable:" "$host"
+  done
+  for host in "${!undone_on[@]}"; do
+    printf '  %-13s %s step instances on %s\n' "rolled back:" "${undone_on[$host]}" "$host"
+  done
+  if ((${#still[@]} > 0)); then
+    printf '  still done, not rolled back:\n'
+    for ((index = ${#still[@]} - 1; index >= 0; index--)); do
+      local one=${still[index]}
+      label "$one"
+      if [[ -n ${UNREACHED[${HOST[one]}]:-} ]]; then
+        printf '    %s (%s could not be reached: its state is unknown)\n' "$LABEL" "${HOST[one]}"
+      elif [[ ${UNDO[one]} == irreversible ]]; then
+        printf '    %s (irreversible: %s)\n' "$LABEL" "${IRREVERSIBLE[one]}"
+      else
+        printf '    %s\n' "$LABEL"
+      fi
+    done
+  fi
+  if ((left > 0)); then
+    notify failed "plan $CUTOVER_PLAN failed and its rollback did not finish: $why"
+    printf '\n'
+    shout "stopped with $left step instances left as they are: a person must look (--status; --rollback tries again)"
     exit 3
   fi
-  notify rolled-back "plan $CUTOVER_PLAN rolled back after ${STEP[failed]} failed on ${HOST[failed]}"
+  note rolled-back
+  if ((BY_HAND)); then
+    say "plan $CUTOVER_PLAN rolled back"
+    notify rolled-back "plan $CUTOVER_PLAN rolled back by hand"
+    exit 0
+  fi
+  notify rolled-back "plan $CUTOVER_PLAN rolled back after $why"
   exit 1
 }
 
-do_rollback() {
+# --- in doubt: instances a crashed run had started --------------------------------------------
+
+# Settles every instance the journal shows started with no outcome: re-verified when it has
+# verify commands (done when they pass, run again when not), run again when it is read-only,
+# otherwise what --assume-done or --assume-failed says. Returns 1 when one is taken as failed.
+settle_in_doubt() {
+  local index status failed=0
+  local -a doubtful=()
+  for index in "${!STATE[@]}"; do
+    [[ ${STATE[index]} == started ]] && doubtful+=("$index")
+  done
+  ((${#doubtful[@]} > 0)) || return 0
+  for index in "${doubtful[@]}"; do
+    label "$index"
+    if ((VERIFIES[index] > 0)); then
+      say "$LABEL … in doubt (the last run stopped while it ran): verifying"
+      verify_instance "$index"
+      status=$?
+      if ((status == 0)); then
+        say "$LABEL … verified done"
+        record "done" "$index"
+        STATE[index]="done"
+        DONE_ORDER+=("$index")
+      elif ((status == UNREACHABLE)); then
+        shout "$LABEL is in doubt and ${HOST[index]} cannot be reached; nothing was done"
+        exit 2
+      else
+        say "$LABEL … not done: it runs again"
+        unset "STATE[$index]"
+      fi
+    elif [[ ${UNDO[index]} == none ]]; then
+      say "$LABEL … in doubt; read-only, so it runs again"
+      unset "STATE[$index]"
+    elif [[ $ASSUME == "done" ]]; then
+      say "$LABEL … in doubt; taken as done (--assume-done)"
+      record "done" "$index"
+      STATE[index]="done"
+      DONE_ORDER+=("$index")
+    elif [[ $ASSUME == failed ]]; then
+      say "$LABEL … in doubt; taken as failed (--assume-failed)"
+      record failed "$index"
+      failure "$index" failed
+      failed=1
+    else
+      shout "$LABEL was running when the last run stopped, and has no verify to tell whether it finished"
+      shout "look at ${HOST[index]}, then rerun with --assume-done (it finished) or --assume-failed (it did not: roll back)"
+      exit 2
+    fi
+  done
+  ((failed == 0))
+}
+
+# --- commands ------------------------------------------------------------------------------
+
+start() {
   acquire_lock
   load_journal
-  if ((${#COMPLETED[@]} == 0)); then
+  open_journal
+  rm -rf -- "$FINISHED_DIR"
+  mkdir -p "$FINISHED_DIR"
+}
+
+do_run() {
+  start
+  ((LOCAL_MODE)) || parse_ssh
+  case $MODE in
+    complete)
+      say "plan $CUTOVER_PLAN already ran to completion; nothing to do (--rollback undoes it)"
+      exit 0
+      ;;
+    rollback)
+      say "the last run of plan $CUTOVER_PLAN was rolling back when it stopped: rolling back, never forward"
+      settle_undoing
+      roll_back_everything "resumed the rollback of the last run"
+      ;;
+    forward)
+      local done_count=${#DONE_ORDER[@]}
+      say "resuming plan $CUTOVER_PLAN: $done_count of $TOTAL step instances already done"
+      notify start "resuming plan $CUTOVER_PLAN after $done_count of $TOTAL step instances"
+      if ! settle_in_doubt; then
+        notify failed "plan $CUTOVER_PLAN: an instance in doubt was taken as failed; rolling back"
+        roll_back_everything "an instance in doubt was taken as failed"
+      fi
+      ;;
+    *)
+      begin_run
+      say "starting plan $CUTOVER_PLAN: $TOTAL step instances"
+      notify start "starting plan $CUTOVER_PLAN ($TOTAL step instances)"
+      ;;
+  esac
+  run_forward
+}
+
+# Instances whose rollback was running when the last run stopped: their rollback runs again
+# (rollbacks are idempotent), in the order of the rollback.
+settle_undoing() {
+  local index
+  for index in "${!STATE[@]}"; do
+    [[ ${STATE[index]} == undoing ]] && STATE[index]="done"
+  done
+  return 0
+}
+
+run_forward() {
+  local first=1 last index
+  while ((first <= TOTAL)); do
+    last=$first
+    while ((last < TOTAL)) && [[ ${STEP[last + 1]} == "${STEP[first]}" && ${BATCH[last + 1]} == "${BATCH[first]}" ]]; do
+      last=$((last + 1))
+    done
+    LAUNCHED=0
+    if ! run_batch "$first" "$last"; then
+      local failed=${FAILED[-1]}
+      notify failed "${STEP[failed]} failed on ${HOST[failed]}; rolling back"
+      roll_back_everything "${STEP[failed]} failed on ${HOST[failed]}"
+    fi
+    if ((LAUNCHED > 0)) && { ((last == TOTAL)) || [[ ${STEP[last + 1]} != "${STEP[first]}" ]]; }; then
+      notify progress "${STEP[first]} done ($last of $TOTAL)"
+    fi
+    first=$((last + 1))
+  done
+  local -a ran
+  mapfile -t ran < <(started_newest_first)
+  run_cleanups "${ran[@]}"
+  note complete
+  local host dropped=""
+  for host in "${!DROPPED[@]}"; do
+    dropped+=" $host"
+  done
+  if [[ -n $dropped ]]; then
+    say "plan $CUTOVER_PLAN done, except on hosts that failed within max_fail and were rolled back:$dropped"
+    notify "done" "plan $CUTOVER_PLAN done, except on$dropped (rolled back)"
+  else
+    say "plan $CUTOVER_PLAN done"
+    notify "done" "plan $CUTOVER_PLAN done"
+  fi
+  exit 0
+}
+
+do_rollback() {
+  start
+  ((LOCAL_MODE)) || parse_ssh
+  if [[ $MODE == new || $MODE == rolled-back ]] || ((${#DONE_ORDER[@]} + ${#STARTED_ORDER[@]} == 0)); then
     say "the journal of plan $CUTOVER_PLAN holds nothing to roll back"
     exit 0
   fi
-  local -a ran
-  mapfile -t ran < <(reversed "${COMPLETED[@]}")
-  say "rolling back plan $CUTOVER_PLAN: ${#COMPLETED[@]} step instances"
-  roll_back_completed || true
-  run_cleanups "${ran[@]}"
-  rm -f "$CUTOVER_STATE_DIR/complete"
-  if ((ROLLBACK_FAILED)); then
-    exit 3
-  fi
-  say "plan $CUTOVER_PLAN rolled back"
-  notify rolled-back "plan $CUTOVER_PLAN rolled back by hand"
-  exit 0
+  say "rolling back plan $CUTOVER_PLAN"
+  BY_HAND=1
+  settle_undoing
+  roll_back_everything "rolled back by hand (--rollback)"
 }
 
 do_status() {
   load_journal
-  printf 'plan %s: %d of %d step instances done (journal: %s)\n' "$CUTOVER_PLAN" "${#COMPLETED[@]}" "$TOTAL" "$JOURNAL"
-  if [[ -f $CUTOVER_STATE_DIR/complete ]]; then
-    printf 'complete\n'
-    return 0
-  fi
-  local index
-  for index in "${COMPLETED[@]}"; do
-    printf '  done  %s\n' "$(label "$index")"
+  local index done_count=0
+  for index in "${DONE_ORDER[@]}"; do
+    [[ ${STATE[index]} == "done" ]] && done_count=$((done_count + 1))
   done
+  printf 'plan %s: %d of %d step instances done (journal: %s)\n' "$CUTOVER_PLAN" "$done_count" "$TOTAL" "$JOURNAL"
+  case $MODE in
+    new)
+      printf 'not started\n'
+      return 0
+      ;;
+    complete)
+      printf 'complete\n'
+      return 0
+      ;;
+    rolled-back)
+      printf 'rolled back: the next run starts over\n'
+      return 0
+      ;;
+    rollback) printf 'rolling back: a rerun or --rollback goes on rolling back, never forward\n' ;;
+  esac
+  for index in "${DONE_ORDER[@]}"; do
+    label "$index"
+    [[ ${STATE[index]} == "done" ]] && printf '  done      %s\n' "$LABEL"
+  done
+  for index in "${!STATE[@]}"; do
+    label "$index"
+    case ${STATE[index]} in
+      started) printf '  in doubt  %s (was running when the run stopped: verified on the rerun)\n' "$LABEL" ;;
+      undoing) printf '  in doubt  %s (its rollback was running: it runs again)\n' "$LABEL" ;;
+      failed | unreachable) printf '  %-9s %s\n' "${STATE[index]}" "$LABEL" ;;
+    esac
+  done
+  [[ $MODE == rollback ]] && return 0
   for ((index = 1; index <= TOTAL; index++)); do
-    if [[ -z ${IS_COMPLETED[$index]:-} ]]; then
-      printf '  next  %s\n' "$(label "$index")"
+    if [[ -z ${STATE[index]:-} && -z ${DROPPED[${HOST[index]}]:-} ]]; then
+      label "$index"
+      printf '  next      %s\n' "$LABEL"
       return 0
     fi
   done
@@ -336,6 +879,16 @@ main() {
       --rollback) command=rollback ;;
       --status) command=status ;;
       --local) LOCAL_MODE=1 ;;
+      --assume-done) ASSUME="done" ;;
+      --assume-failed) ASSUME=failed ;;
+      --parallel)
+        if (($# < 2)) || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then
+          printf -- '--parallel needs a number of hosts, 1 or more (see --help)\n' >&2
+          exit 2
+        fi
+        PARALLEL=$2
+        shift
+        ;;
       -h | --help)
         usage
         exit 0
@@ -347,6 +900,15 @@ main() {
     esac
     shift
   done
+  # A rehearsal runs every host on this one machine, where the hosts of a batch would act on
+  # the same files: one at a time, unless asked otherwise.
+  if [[ -z $PARALLEL ]]; then
+    if ((LOCAL_MODE)); then PARALLEL=1; else PARALLEL=10; fi
+  fi
+  if ! [[ $PARALLEL =~ ^[1-9][0-9]*$ ]]; then
+    printf 'CUTOVER_PARALLEL=%s is not a number of hosts, 1 or more\n' "$PARALLEL" >&2
+    exit 2
+  fi
   case $command in
     run) do_run ;;
     dry-run) dry_run ;;
