@@ -24,7 +24,16 @@ $(TOOLS)/.installed: Makefile
 	chmod u+x $(TOOLS)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 	touch $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed
+# The fleet tests (tests/fleet.rs) run one real sshd per host on 127.0.0.x (Debian's package;
+# the ssh client and ssh-keygen come with it).
+SSHD := /usr/sbin/sshd
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+$(SSHD):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y openssh-server
+
+setup: $(VENV)/.installed $(TOOLS)/.installed $(SSHD)
 
 build:
 	$(CARGO) build --release --locked

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod fleet;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -87,7 +89,17 @@ pub const DTEN_CONFIG: &str =
 pub fn rehearsal(plan: &str, directory: &Path, tools: &[&str], moved: &[&str]) -> PathBuf {
     let root = directory.join("root");
     let plan_directory = directory.join("plan");
-    copy_tree(&self::root().join("plans").join(plan), &plan_directory);
+    moved_plan(plan, &plan_directory, &root, moved);
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(directory.join("stub")).expect("stub");
+    link_stub(&directory.join("bin"), tools);
+    plan_directory
+}
+
+/// A copy of the plan set `plans/PLAN` in `plan_directory`, with each absolute path prefix in
+/// `moved` put under `root` wherever the plan or its libraries (`lib/`) name it.
+pub fn moved_plan(plan: &str, plan_directory: &Path, root: &Path, moved: &[&str]) {
+    copy_tree(&self::root().join("plans").join(plan), plan_directory);
     let root_text = root.to_str().expect("UTF-8 path");
     let mut files = vec![plan_directory.join("plan.yaml")];
     if let Ok(entries) = std::fs::read_dir(plan_directory.join("lib")) {
@@ -102,10 +114,6 @@ pub fn rehearsal(plan: &str, directory: &Path, tools: &[&str], moved: &[&str]) -
         }
         std::fs::write(&path, text).expect("rewrite");
     }
-    std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(directory.join("stub")).expect("stub");
-    link_stub(&directory.join("bin"), tools);
-    plan_directory
 }
 
 /// Links the stub tool into `folder` under each of `names`.
