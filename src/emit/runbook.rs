@@ -70,16 +70,15 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
     let budget =
         plan.budget_seconds.map(|budget| format!(" (leaves {} for the work)", seconds(budget))).unwrap_or_default();
     let _ = writeln!(out, "| Buffer | {}%{budget} |", plan.buffer_percent);
-    let missing = match plan.critical_path.steps_without_estimate {
+    let missing = match plan.schedule.steps_without_estimate {
         0 => String::new(),
         1 => "; 1 step has no estimate".to_owned(),
         count => format!("; {count} steps have no estimate"),
     };
     let _ = writeln!(
         out,
-        "| Critical path | {}: {}{missing} |",
-        seconds(plan.critical_path.seconds),
-        cell(&plan.critical_path.steps.join(" → "))
+        "| Schedule | {}: steps one after another, rolling steps batch by batch{missing} |",
+        seconds(plan.schedule.total_seconds)
     );
     let _ = writeln!(out, "| Steps | {} steps, {} step instances |\n", plan.steps.len(), plan.instances.len());
     if !plan.notes.is_empty() {
@@ -137,6 +136,12 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
         }
         if let Some(timeout) = step.timeout_seconds {
             facts.push(format!("timeout {}", seconds(timeout)));
+        }
+        // Where the step stands in the schedule, so that the person running it can tell how
+        // far ahead of or behind the promise the run is.
+        if let Some(scheduled) = plan.schedule.steps.get(step.position - 1) {
+            let end = scheduled.start_seconds + scheduled.duration_seconds;
+            facts.push(format!("scheduled T+{} to T+{}", seconds(scheduled.start_seconds), seconds(end)));
         }
         if let Some(retries) = &step.retries {
             facts.push(format!("{} retries ({})", retries.count, retries.backoff.unwrap_or("no backoff")));
@@ -286,7 +291,7 @@ fn config_changes(plan: &LoweredPlan, out: &mut String) {
 fn status_updates(plan: &LoweredPlan, out: &mut String) {
     let moves: Vec<String> = plan.upgrade.iter().map(|goal| format!("{} to {}", goal.component, goal.to)).collect();
     let what = if moves.is_empty() { plan.plan.clone() } else { format!("{} ({})", plan.plan, moves.join(", ")) };
-    let expected = seconds(plan.critical_path.seconds);
+    let expected = seconds(plan.schedule.total_seconds);
     out.push_str("## Status updates\n\nFor the announcement channel; fill in the parts in angle brackets.\n\n");
     let window = plan.window_seconds.map(|window| format!(" in a window of {}", seconds(window))).unwrap_or_default();
     let _ = writeln!(

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::check::Checked;
 use crate::graph::EdgeKind;
-use crate::graph::critical;
 use crate::graph::flow::Verdict;
+use crate::graph::schedule;
 use crate::model::ParamType;
 use crate::resolve::template::{Part, Quoting, Template};
 use crate::resolve::{Bound, UndoPlan, Value};
@@ -35,7 +35,7 @@ pub struct LoweredPlan {
     pub package: Option<Package>,
     pub window_seconds: Option<u64>,
     pub buffer_percent: f64,
-    /// The share of the window the critical path may use: window minus buffer.
+    /// The share of the window the schedule may use: window minus buffer.
     pub budget_seconds: Option<u64>,
     /// The plan's `notify` template as written; `{event}` and `{message}` are filled in at run
     /// time.
@@ -49,7 +49,7 @@ pub struct LoweredPlan {
     pub edges: Vec<Edge>,
     pub instances: Vec<Instance>,
     pub config_changes: Vec<ConfigChange>,
-    pub critical_path: CriticalPath,
+    pub schedule: Schedule,
     pub notes: Vec<String>,
 }
 
@@ -341,13 +341,26 @@ pub struct ConfigChange {
     pub expect: Option<String>,
 }
 
-/// The longest chain of steps by estimate, rolling batches counted.
+/// The schedule (SPEC §3): steps one after another in run order, each batch of a step after the
+/// one before, the instances of a batch at the same time. What CUT034 judged and what the
+/// runbook promises.
 #[derive(Debug, Serialize)]
-pub struct CriticalPath {
-    pub seconds: u64,
-    pub steps: Vec<String>,
+pub struct Schedule {
+    pub total_seconds: u64,
     /// Steps with no estimate from anywhere, counted as zero.
     pub steps_without_estimate: usize,
+    pub steps: Vec<ScheduledStep>,
+}
+
+/// One step of the schedule, in run order.
+#[derive(Debug, Serialize)]
+pub struct ScheduledStep {
+    pub step: String,
+    /// Seconds from the start of the run at which the step starts (T+…).
+    pub start_seconds: u64,
+    pub batches: usize,
+    /// Its estimate (whole seconds) times its batches.
+    pub duration_seconds: u64,
 }
 
 /// Lowers a checked plan.
@@ -400,7 +413,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         })
         .collect();
     let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
-    let buffer = plan.buffer.as_ref().map_or(critical::DEFAULT_BUFFER, |buffer| buffer.value);
+    let buffer = plan.buffer.as_ref().map_or(schedule::DEFAULT_BUFFER, |buffer| buffer.value);
     let notes =
         crate::check::already_there_notes(resolved, &checked.flow).into_iter().map(|note| note.message).collect();
     LoweredPlan {
@@ -414,7 +427,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         }),
         window_seconds,
         buffer_percent: f64::from(buffer.0) / 100.0,
-        budget_seconds: window_seconds.map(|window| critical::budget_seconds(window, buffer)),
+        budget_seconds: window_seconds.map(|window| schedule::budget_seconds(window, buffer)),
         notify: plan.notify.as_ref().map(|notify| notify.value.clone()),
         notify_command: resolved.notify.as_ref().map(NotifyCommand::new),
         upgrade: goals(checked),
@@ -432,7 +445,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         edges,
         instances,
         config_changes: config_changes(checked),
-        critical_path: critical_path(checked),
+        schedule: lowered_schedule(checked),
         notes,
     }
 }
@@ -462,7 +475,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         on: step.target.describe(),
         hosts: step.hosts.clone(),
         serial: step.serial.map(|serial| serial.to_string()),
-        batches: critical::batches(step),
+        batches: schedule::batches(step),
         max_fail: step.max_fail.map(|max_fail| max_fail.to_string()),
         max_fail_hosts: step.max_fail.map_or(0, |max_fail| max_fail.allowed(step.hosts.len())),
         after,
@@ -598,15 +611,23 @@ fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
     changes
 }
 
-/// The critical path as `graph::critical` finds it (the same one CUT034 judges), with step ids
-/// and whole seconds rounded up.
-fn critical_path(checked: &Checked<'_>) -> CriticalPath {
+/// The schedule as `graph::schedule` computes it (the same one CUT034 judges), with step ids.
+fn lowered_schedule(checked: &Checked<'_>) -> Schedule {
     let steps = &checked.resolved.steps;
-    let path = critical::critical_path(steps, &checked.graph, &checked.order);
-    CriticalPath {
-        seconds: path.millis.div_ceil(1000),
-        steps: path.steps.iter().map(|index| steps[*index].id().to_owned()).collect(),
-        steps_without_estimate: path.steps_without_estimate,
+    let computed = schedule::schedule(steps, &checked.order);
+    Schedule {
+        total_seconds: computed.total_seconds,
+        steps_without_estimate: computed.steps_without_estimate,
+        steps: computed
+            .steps
+            .iter()
+            .map(|scheduled| ScheduledStep {
+                step: steps[scheduled.step].id().to_owned(),
+                start_seconds: scheduled.start_seconds,
+                batches: scheduled.batches,
+                duration_seconds: scheduled.duration_seconds,
+            })
+            .collect(),
     }
 }
 
@@ -645,9 +666,9 @@ mod tests {
         assert_eq!(lowered.notes, [compilation.notes[0].message.clone()]);
     }
 
-    /// `serial` splits a step's hosts into batches, and the critical path counts each batch.
+    /// `serial` splits a step's hosts into batches, and the schedule counts each batch.
     #[test]
-    fn rolling_batches_count_on_the_critical_path() {
+    fn rolling_batches_count_in_the_schedule() {
         let inventory = "groups: { app: [a, b, c, d, e] }\nhosts: {}\n";
         let plan = "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: 2, estimate: 1m }\n  - { id: after, run: ./x.sh, rollback: ./y.sh, estimate: 30s, after: [roll] }\n";
         let lowered = compile_body(plan, DTEN_MANIFEST, inventory).lowered.expect("lowers");
@@ -658,7 +679,6 @@ mod tests {
             .map(|instance| instance.batch)
             .collect();
         assert_eq!(batches, [1, 1, 2, 2, 3]);
-        assert_eq!(lowered.critical_path.seconds, 3 * 60 + 30);
-        assert_eq!(lowered.critical_path.steps, ["roll", "after"]);
+        assert_eq!(lowered.schedule.total_seconds, 3 * 60 + 30);
     }
 }
