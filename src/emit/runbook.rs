@@ -126,7 +126,19 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
         let _ = writeln!(out, "### {}. {}\n", number + 1, step.id);
         let mut facts = vec![format!("on {}", where_(step))];
         if let Some(serial) = &step.serial {
-            facts.push(format!("{serial} at a time ({} batches)", step.batches));
+            let sizes = plan.batch_sizes(step);
+            // Batches of one size (the last one takes what is left) read as "N at a time"; a
+            // ramp is spelled out, batch by batch.
+            let one_size = match sizes.split_last() {
+                Some((last, rest)) => rest.iter().all(|size| *size == sizes[0]) && *last <= sizes[0],
+                None => true,
+            };
+            if one_size {
+                facts.push(format!("{serial} at a time ({} batches)", step.batches));
+            } else {
+                let sizes: Vec<String> = sizes.iter().map(ToString::to_string).collect();
+                facts.push(format!("serial {serial}: batches of {} hosts", sizes.join(", ")));
+            }
         }
         if let Some(action) = &step.action {
             facts.push(format!("action `{action}`"));
@@ -339,4 +351,21 @@ fn longest_backtick_run(text: &str) -> usize {
 /// Text inside a table cell: pipes escaped, on one line.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{DTEN_MANIFEST, compile_body};
+
+    /// One batch size reads "N at a time"; a ramp is spelled out batch by batch.
+    #[test]
+    fn a_ramp_is_spelled_out_batch_by_batch() {
+        let inventory = "groups: { app: [a, b, c, d, e, f, g, h, i, j] }\nhosts: {}\n";
+        let plan = "steps:\n  - { id: ramp, run: ./r.sh, rollback: ./u.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n  - { id: even, run: ./r.sh, rollback: ./u.sh, on: app, serial: 30%, estimate: 1m }\n";
+        let lowered = compile_body(plan, DTEN_MANIFEST, inventory).lowered.expect("lowers");
+        let text = super::emit(&lowered);
+        assert!(text.contains(" · serial [1, 10%, 50%]: batches of 1, 1, 5, 3 hosts · "), "{text}");
+        assert!(text.contains(" · 30% at a time (4 batches) · "), "{text}");
+        assert!(text.contains("scheduled T+4m to T+8m"), "{text}");
+    }
 }

@@ -66,11 +66,11 @@ pub fn budget_seconds(window_seconds: u64, buffer: Percent) -> u64 {
 }
 
 /// How many batches a step runs in: one without `serial`, otherwise as many as its batch
-/// sizes take to cover its hosts.
+/// sizes (a ramp's in order, the last repeating) take to cover its hosts.
 #[must_use]
 pub fn batches(step: &ResolvedStep<'_>) -> usize {
-    match step.serial {
-        Some(serial) => step.hosts.len().div_ceil(serial.batch_size(step.hosts.len())).max(1),
+    match &step.serial {
+        Some(serial) => serial.batch_sizes(step.hosts.len()).len().max(1),
         None => 1,
     }
 }

@@ -60,6 +60,16 @@ impl LoweredPlan {
         &self.instances[step.instance_range.clone()]
     }
 
+    /// How many hosts each batch of a step holds, in order (one batch: all its hosts).
+    #[must_use]
+    pub fn batch_sizes(&self, step: &LoweredStep) -> Vec<usize> {
+        let mut sizes = vec![0; step.batches];
+        for instance in self.instances_of(step) {
+            sizes[instance.batch - 1] += 1;
+        }
+        sizes
+    }
+
     /// The step an instance belongs to.
     #[must_use]
     pub fn step_of(&self, instance: &Instance) -> &LoweredStep {
@@ -378,15 +388,13 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         let step = &resolved.steps[step_index];
         let mut lowered_step = lower_step(checked, step_index, position + 1);
         let first_instance = instances.len();
-        let batch_size = step.serial.map_or(step.hosts.len().max(1), |serial| serial.batch_size(step.hosts.len()));
-        for (host_position, host) in step.hosts.iter().enumerate() {
-            instances.push(lower_instance(
-                checked,
-                step_index,
-                host,
-                host_position / batch_size + 1,
-                instances.len() + 1,
-            ));
+        // The batch of each host, in host order: a ramp's sizes in order, the last repeating.
+        let batch_sizes =
+            step.serial.as_ref().map_or_else(|| vec![step.hosts.len()], |serial| serial.batch_sizes(step.hosts.len()));
+        let batch_of_host =
+            batch_sizes.iter().enumerate().flat_map(|(batch, &size)| std::iter::repeat_n(batch + 1, size));
+        for (host, batch) in step.hosts.iter().zip(batch_of_host) {
+            instances.push(lower_instance(checked, step_index, host, batch, instances.len() + 1));
         }
         for instance in &mut instances[first_instance..] {
             instance.step_position = position;
@@ -474,7 +482,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         action: step.action.map(|action| action.name.value.clone()),
         on: step.target.describe(),
         hosts: step.hosts.clone(),
-        serial: step.serial.map(|serial| serial.to_string()),
+        serial: step.serial.as_ref().map(ToString::to_string),
         batches: schedule::batches(step),
         max_fail: step.max_fail.map(|max_fail| max_fail.to_string()),
         max_fail_hosts: step.max_fail.map_or(0, |max_fail| max_fail.allowed(step.hosts.len())),
@@ -680,5 +688,23 @@ mod tests {
             .collect();
         assert_eq!(batches, [1, 1, 2, 2, 3]);
         assert_eq!(lowered.schedule.total_seconds, 3 * 60 + 30);
+    }
+
+    /// A ramp, `[1, 10%, 50%]` on ten hosts: batches of 1, 1 and 5 hosts, then the last size
+    /// again for the 3 left; the schedule counts the four batches.
+    #[test]
+    fn a_ramp_numbers_its_batches_in_order() {
+        let inventory = "groups: { app: [a, b, c, d, e, f, g, h, i, j] }\nhosts: {}\n";
+        let plan =
+            "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n";
+        let compilation = compile_body(plan, DTEN_MANIFEST, inventory);
+        assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+        let lowered = compilation.lowered.expect("lowers");
+        let batches: Vec<usize> = lowered.instances.iter().map(|instance| instance.batch).collect();
+        assert_eq!(batches, [1, 2, 3, 3, 3, 3, 3, 4, 4, 4]);
+        assert_eq!(lowered.steps[0].serial.as_deref(), Some("[1, 10%, 50%]"));
+        assert_eq!(lowered.steps[0].batches, 4);
+        assert_eq!(lowered.batch_sizes(&lowered.steps[0]), [1, 1, 5, 3]);
+        assert_eq!(lowered.schedule.total_seconds, 4 * 60);
     }
 }
