@@ -35,6 +35,6 @@ fn main() -> ExitCode {
         let rollback = instance.rollback.as_deref().unwrap_or("(no rollback)");
         println!("[{}] {} @ {}: {}\n    undo: {rollback}", instance.index, instance.step, instance.host, instance.run);
     }
-    println!("critical path: {}s through {}", lowered.critical_path.seconds, lowered.critical_path.steps.join(" → "));
+    println!("schedule: {}s over {} steps", lowered.schedule.total_seconds, lowered.schedule.steps.len());
     ExitCode::SUCCESS
 }

@@ -120,7 +120,7 @@ registry! {
     CUT031 = "CUT031", "irreversible-without-snapshot", Error, "irreversible step with no `snapshot` step before it";
     CUT032 = "CUT032", "effect-without-cleanup", Error, "`flag`, `webhook`, `credential` or `schedule` effect with no `cleanup`";
     CUT033 = "CUT033", "migration-lock-timeout", Error, "migration taking `share` lock or stronger without a `lock_timeout` argument";
-    CUT034 = "CUT034", "window-exceeded", Error, "critical path exceeds the window minus its buffer";
+    CUT034 = "CUT034", "window-exceeded", Error, "the schedule exceeds the window minus its buffer";
     CUT035 = "CUT035", "mutating-preflight", Error, "preflight step that is not readonly";
     CUT036 = "CUT036", "hard-coded-credential", Error, "hard-coded credential in a command";
     CUT037 = "CUT037", "external-endpoint", Warning, "external endpoint outside `endpoints.allowed`";

@@ -1,5 +1,5 @@
 //! What a change to a plan changes in what will run: steps added, removed and moved, commands
-//! changed per step and host, the critical path before and after, and diagnostics that appeared
+//! changed per step and host, the schedule's total before and after, and diagnostics that appeared
 //! or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,8 +18,8 @@ pub struct PlanDiff {
     /// position)`, positions 1-based in run order.
     pub moved: Vec<(String, usize, usize)>,
     pub changed: Vec<CommandChange>,
-    /// Critical path in seconds, before and after (when both plans lower).
-    pub critical_path: Option<(u64, u64)>,
+    /// The schedule's total in seconds, before and after (when both plans lower).
+    pub schedule: Option<(u64, u64)>,
     pub new_diagnostics: Vec<String>,
     pub gone_diagnostics: Vec<String>,
 }
@@ -44,7 +44,7 @@ impl PlanDiff {
             && self.changed.is_empty()
             && self.new_diagnostics.is_empty()
             && self.gone_diagnostics.is_empty()
-            && self.critical_path.is_none_or(|(before, after)| before == after)
+            && self.schedule.is_none_or(|(before, after)| before == after)
     }
 }
 
@@ -78,7 +78,7 @@ fn compare_plans(old: &LoweredPlan, new: &LoweredPlan, result: &mut PlanDiff) {
             compare_instances(&step.id, old.instances_of(old_step), new.instances_of(step), &mut result.changed);
         }
     }
-    result.critical_path = Some((old.critical_path.seconds, new.critical_path.seconds));
+    result.schedule = Some((old.schedule.total_seconds, new.schedule.total_seconds));
 }
 
 /// The steps both plans have whose relative order changed: everything outside a longest run
@@ -181,8 +181,8 @@ pub fn human(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
             let _ = writeln!(out, "    + {line}");
         }
     }
-    if let Some((before, after)) = diff.critical_path.filter(|(before, after)| before != after) {
-        let _ = writeln!(out, "critical path: {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
+    if let Some((before, after)) = diff.schedule.filter(|(before, after)| before != after) {
+        let _ = writeln!(out, "schedule: {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
     }
     for message in &diff.new_diagnostics {
         let _ = writeln!(out, "new diagnostic: {message}");
@@ -221,9 +221,8 @@ pub fn markdown(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
         }
         out.push_str("  ```\n");
     }
-    if let Some((before, after)) = diff.critical_path.filter(|(before, after)| before != after) {
-        let _ =
-            writeln!(out, "- ⏱️ critical path {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
+    if let Some((before, after)) = diff.schedule.filter(|(before, after)| before != after) {
+        let _ = writeln!(out, "- ⏱️ schedule {} → {}", Duration::from_seconds(before), Duration::from_seconds(after));
     }
     for message in &diff.new_diagnostics {
         let _ = writeln!(out, "- ⚠️ new: {message}");

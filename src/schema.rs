@@ -90,6 +90,15 @@ enum HostsOrShare {
     Share(Percent),
 }
 
+/// `serial`: hosts at a time, or a ramp of batch sizes (`[1, 10%, 50%]`): the first batches in
+/// order, the last size repeating until every host is in a batch.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Serial {
+    Every(HostsOrShare),
+    Ramp(#[schemars(length(min = 1))] Vec<HostsOrShare>),
+}
+
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Effect {
@@ -182,8 +191,8 @@ struct Step {
     after: Option<OneOrMany>,
     /// An inventory group, a host, or `local` (the default).
     on: Option<String>,
-    /// Rolling: hosts at a time.
-    serial: Option<HostsOrShare>,
+    /// Rolling: hosts at a time, or a ramp of batch sizes, the last repeating.
+    serial: Option<Serial>,
     /// Failures tolerated before the rollout stops (Ansible's `max_fail_percentage`).
     max_fail: Option<HostsOrShare>,
     effects: Option<Vec<Effect>>,

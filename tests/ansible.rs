@@ -100,8 +100,15 @@ struct Rehearsal {
 
 impl Rehearsal {
     fn new(plan: Plan, name: &str) -> Self {
+        Self::edited(plan, name, |text| text)
+    }
+
+    /// A rehearsal of the plan set with its plan file changed by `edit` before it is built.
+    fn edited(plan: Plan, name: &str, edit: impl Fn(String) -> String) -> Self {
         let directory = common::scratch(&format!("ansible-{}-{name}", plan.folder()));
         let plan_directory = plan.prepare(&directory);
+        let plan_text = std::fs::read_to_string(plan_directory.join("plan.yaml")).expect("the plan");
+        std::fs::write(plan_directory.join("plan.yaml"), edit(plan_text)).expect("the edited plan");
         std::fs::write(directory.join("stub/trace"), "").expect("trace");
         let plan_file = plan_directory.join("plan.yaml");
         common::build(&plan_file, "ansible", &directory.join("out"));
@@ -365,6 +372,34 @@ fn dten_a_failure_in_the_middle_of_a_rolling_step() {
     let (rehearsal, output) = a_failure_rolls_back_every_host(Plan::Dten, "start-agent", Some("app-2"));
     dten_is_back(&rehearsal, "start-agent");
     assert!(common::text(&output).contains("!!! migrate-sessions is irreversible and stays done"));
+}
+
+/// A ramp, `serial: [1, 100%]`: Ansible reads the playbook's `serial:` list natively and runs
+/// the compiled batches, app-1 alone, then app-2 and app-3 together (each task on both before
+/// the next task).
+#[test]
+fn dten_a_ramp_runs_its_batches_in_order() {
+    let rehearsal = Rehearsal::edited(Plan::Dten, "ramp", |text| {
+        let rolling = "  - id: start-agent\n    do: service.start\n    with: { unit: dten-agent.service }\n    on: app\n    serial: 1\n";
+        assert!(text.contains(rolling), "start-agent rolls one host at a time");
+        text.replace(rolling, &rolling.replace("serial: 1", "serial: [1, 100%]"))
+    });
+    let playbook = std::fs::read_to_string(rehearsal.directory.join("out/playbook.yml")).expect("playbook");
+    assert!(playbook.contains("  serial: [1, 2]  # serial: [1, 100%]\n"), "{playbook}");
+    let batches: Vec<u64> = ["app-1", "app-2", "app-3"]
+        .iter()
+        .map(|host| rehearsal.instance("start-agent", host)["batch"].as_u64().expect("batch"))
+        .collect();
+    assert_eq!(batches, [1, 2, 2]);
+    let output = rehearsal.run(None);
+    assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
+    let trace = rehearsal.trace();
+    let starts: Vec<String> = trace
+        .iter()
+        .filter(|(_, step, _)| step == "start-agent")
+        .map(|(host, _, kind)| format!("{host} {kind}"))
+        .collect();
+    assert_eq!(starts, ["app-1 run", "app-1 verify_1", "app-2 run", "app-3 run", "app-2 verify_1", "app-3 verify_1"]);
 }
 
 /// The last step, on `local`: everything every host did is rolled back.

@@ -66,7 +66,7 @@ fn a_new_required_stop() {
     let new = plan("  - { id: install-stop, do: install, with: { target: core@4.0.3 }, on: app }\n", "./undrain.sh");
     let text = diff("stop", (&old, MANIFEST), (&new, MANIFEST_WITH_STOP), "human");
     assert!(text.contains("+ step install-stop"), "{text}");
-    assert!(text.contains("critical path: 4m → 6m"), "{text}");
+    assert!(text.contains("schedule: 4m10s → 7m10s"), "{text}");
     // The target's rollback now goes back to the stop, not to the inventory's version.
     assert!(text.contains("+ install.sh 'core' '4.0.3'"), "{text}");
     insta::assert_snapshot!(text);

@@ -184,6 +184,10 @@ fn rendered_parse_errors() {
         ("unterminated-string", format!("{header}  step a {{\n    run \"./a.sh\n    rollback \"./b.sh\"\n  }}\n}}\n")),
         ("missing-colon", format!("{header}  step a service.stop(unit: a.service)\n}}\n")),
         (
+            "bad-ramp",
+            format!("{header}  step a on app serial []: reboot\n  step b on app serial [1, 0%, 101%]: reboot\n}}\n"),
+        ),
+        (
             "two-errors",
             format!("{header}  step a after: reboot\n  step b on app serial: reboot\n  step c: reboot\n}}\n"),
         ),

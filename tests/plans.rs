@@ -53,6 +53,34 @@ fn dten_json() {
     insta::assert_snapshot!(text);
 }
 
+/// The schedule of `plans/dten-4.2`, added up by hand from its estimates (the step's own, its
+/// action's in lib/dten.yaml or the prelude's) in the compiled order, a rolling step once per
+/// batch (`serial: 1` on the three app hosts: 3 batches), every other step one batch:
+///
+/// preflight: verify-package 5s + app-healthy 10s + db-ready 5s + backup-space 5s = 25s;
+/// stop-agent 3 × 30s = 90s, pause-compaction 10s, stop-core 30s, drop-legacy-fallback 10s,
+/// snapshot-db 8m = 480s, install-core-4-0-3 4m = 240s, install-core 3m = 180s, set-hybrid 2s,
+/// migrate-sessions 5m = 300s, start-core 1m = 60s, install-agent 2m = 120s, start-agent
+/// 3 × 30s = 90s, reboot-app 3 × 4m = 720s, wait-healthy 5m = 300s, enable-split-reads 30s;
+/// 25 + 90 + 10 + 30 + 10 + 480 + 240 + 180 + 2 + 300 + 60 + 120 + 90 + 720 + 300 + 30 = 2687s,
+/// 44m47s: inside the 45m budget (1h window, 25% buffer) by 13 seconds.
+#[test]
+fn dten_schedule_is_the_sum_of_its_batches() {
+    let compilation = cutover::compile_path(&common::root().join("plans/dten-4.2/plan.yaml")).expect("plan loads");
+    let lowered = compilation.lowered.expect("lowers");
+    assert_eq!(lowered.schedule.total_seconds, 2687);
+    assert_eq!(lowered.budget_seconds, Some(2700));
+    let reboot = lowered.schedule.steps.iter().find(|step| step.step == "reboot-app").expect("reboot-app");
+    assert_eq!((reboot.batches, reboot.duration_seconds), (3, 720));
+    // Each step starts when the one before it ends.
+    let mut expected_start = 0;
+    for step in &lowered.schedule.steps {
+        assert_eq!(step.start_seconds, expected_start, "{}", step.step);
+        expected_start += step.duration_seconds;
+    }
+    assert_eq!(expected_start, lowered.schedule.total_seconds);
+}
+
 #[test]
 fn dten_dot() {
     let output = cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "dot"]);

@@ -27,12 +27,12 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
         any_errors |= compilation.has_errors();
         let summary = match &compilation.lowered {
             Some(lowered) => format!(
-                "{}: {} ({}, {}, critical path {})",
+                "{}: {} ({}, {}, schedule {})",
                 plan.display(),
                 tally(&compilation.diagnostics),
                 count(lowered.steps.len(), "step"),
                 count(lowered.instances.len(), "step instance"),
-                crate::model::Duration::from_seconds(lowered.critical_path.seconds)
+                crate::model::Duration::from_seconds(lowered.schedule.total_seconds)
             ),
             None => format!("{}: {}", plan.display(), tally(&compilation.diagnostics)),
         };

@@ -82,7 +82,7 @@ pub enum Command {
         rule: String,
     },
     /// What a change to a plan changes in what will run: steps added, removed, moved, commands
-    /// and rollbacks changed, the critical path, new diagnostics.
+    /// and rollbacks changed, the schedule's total, new diagnostics.
     ///
     /// Example: cutover diff main:plans/dten-4.2/plan.yaml plans/dten-4.2/plan.yaml
     Diff {

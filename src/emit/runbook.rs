@@ -70,16 +70,15 @@ fn summary(plan: &LoweredPlan, out: &mut String) {
     let budget =
         plan.budget_seconds.map(|budget| format!(" (leaves {} for the work)", seconds(budget))).unwrap_or_default();
     let _ = writeln!(out, "| Buffer | {}%{budget} |", plan.buffer_percent);
-    let missing = match plan.critical_path.steps_without_estimate {
+    let missing = match plan.schedule.steps_without_estimate {
         0 => String::new(),
         1 => "; 1 step has no estimate".to_owned(),
         count => format!("; {count} steps have no estimate"),
     };
     let _ = writeln!(
         out,
-        "| Critical path | {}: {}{missing} |",
-        seconds(plan.critical_path.seconds),
-        cell(&plan.critical_path.steps.join(" → "))
+        "| Schedule | {}: steps one after another, rolling steps batch by batch{missing} |",
+        seconds(plan.schedule.total_seconds)
     );
     let _ = writeln!(out, "| Steps | {} steps, {} step instances |\n", plan.steps.len(), plan.instances.len());
     if !plan.notes.is_empty() {
@@ -127,7 +126,19 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
         let _ = writeln!(out, "### {}. {}\n", number + 1, step.id);
         let mut facts = vec![format!("on {}", where_(step))];
         if let Some(serial) = &step.serial {
-            facts.push(format!("{serial} at a time ({} batches)", step.batches));
+            let sizes = plan.batch_sizes(step);
+            // Batches of one size (the last one takes what is left) read as "N at a time"; a
+            // ramp is spelled out, batch by batch.
+            let one_size = match sizes.split_last() {
+                Some((last, rest)) => rest.iter().all(|size| *size == sizes[0]) && *last <= sizes[0],
+                None => true,
+            };
+            if one_size {
+                facts.push(format!("{serial} at a time ({} batches)", step.batches));
+            } else {
+                let sizes: Vec<String> = sizes.iter().map(ToString::to_string).collect();
+                facts.push(format!("serial {serial}: batches of {} hosts", sizes.join(", ")));
+            }
         }
         if let Some(action) = &step.action {
             facts.push(format!("action `{action}`"));
@@ -137,6 +148,12 @@ fn steps(plan: &LoweredPlan, out: &mut String) {
         }
         if let Some(timeout) = step.timeout_seconds {
             facts.push(format!("timeout {}", seconds(timeout)));
+        }
+        // Where the step stands in the schedule, so that the person running it can tell how
+        // far ahead of or behind the promise the run is.
+        if let Some(scheduled) = plan.schedule.steps.get(step.position - 1) {
+            let end = scheduled.start_seconds + scheduled.duration_seconds;
+            facts.push(format!("scheduled T+{} to T+{}", seconds(scheduled.start_seconds), seconds(end)));
         }
         if let Some(retries) = &step.retries {
             facts.push(format!("{} retries ({})", retries.count, retries.backoff.unwrap_or("no backoff")));
@@ -286,7 +303,7 @@ fn config_changes(plan: &LoweredPlan, out: &mut String) {
 fn status_updates(plan: &LoweredPlan, out: &mut String) {
     let moves: Vec<String> = plan.upgrade.iter().map(|goal| format!("{} to {}", goal.component, goal.to)).collect();
     let what = if moves.is_empty() { plan.plan.clone() } else { format!("{} ({})", plan.plan, moves.join(", ")) };
-    let expected = seconds(plan.critical_path.seconds);
+    let expected = seconds(plan.schedule.total_seconds);
     out.push_str("## Status updates\n\nFor the announcement channel; fill in the parts in angle brackets.\n\n");
     let window = plan.window_seconds.map(|window| format!(" in a window of {}", seconds(window))).unwrap_or_default();
     let _ = writeln!(
@@ -334,4 +351,21 @@ fn longest_backtick_run(text: &str) -> usize {
 /// Text inside a table cell: pipes escaped, on one line.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{DTEN_MANIFEST, compile_body};
+
+    /// One batch size reads "N at a time"; a ramp is spelled out batch by batch.
+    #[test]
+    fn a_ramp_is_spelled_out_batch_by_batch() {
+        let inventory = "groups: { app: [a, b, c, d, e, f, g, h, i, j] }\nhosts: {}\n";
+        let plan = "steps:\n  - { id: ramp, run: ./r.sh, rollback: ./u.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n  - { id: even, run: ./r.sh, rollback: ./u.sh, on: app, serial: 30%, estimate: 1m }\n";
+        let lowered = compile_body(plan, DTEN_MANIFEST, inventory).lowered.expect("lowers");
+        let text = super::emit(&lowered);
+        assert!(text.contains(" · serial [1, 10%, 50%]: batches of 1, 1, 5, 3 hosts · "), "{text}");
+        assert!(text.contains(" · 30% at a time (4 batches) · "), "{text}");
+        assert!(text.contains("scheduled T+4m to T+8m"), "{text}");
+    }
 }

@@ -4,8 +4,8 @@
 //! **Invariant:** the graph reports no diagnostics. It returns facts (edges, cycles, an order)
 //! that the rules turn into diagnostics.
 
-pub mod critical;
 pub mod flow;
+pub mod schedule;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::check::Checked;
 use crate::graph::EdgeKind;
-use crate::graph::critical;
 use crate::graph::flow::Verdict;
+use crate::graph::schedule;
 use crate::model::ParamType;
 use crate::resolve::template::{Part, Quoting, Template};
 use crate::resolve::{Bound, UndoPlan, Value};
@@ -35,7 +35,7 @@ pub struct LoweredPlan {
     pub package: Option<Package>,
     pub window_seconds: Option<u64>,
     pub buffer_percent: f64,
-    /// The share of the window the critical path may use: window minus buffer.
+    /// The share of the window the schedule may use: window minus buffer.
     pub budget_seconds: Option<u64>,
     /// The plan's `notify` template as written; `{event}` and `{message}` are filled in at run
     /// time.
@@ -49,7 +49,7 @@ pub struct LoweredPlan {
     pub edges: Vec<Edge>,
     pub instances: Vec<Instance>,
     pub config_changes: Vec<ConfigChange>,
-    pub critical_path: CriticalPath,
+    pub schedule: Schedule,
     pub notes: Vec<String>,
 }
 
@@ -58,6 +58,16 @@ impl LoweredPlan {
     #[must_use]
     pub fn instances_of(&self, step: &LoweredStep) -> &[Instance] {
         &self.instances[step.instance_range.clone()]
+    }
+
+    /// How many hosts each batch of a step holds, in order (one batch: all its hosts).
+    #[must_use]
+    pub fn batch_sizes(&self, step: &LoweredStep) -> Vec<usize> {
+        let mut sizes = vec![0; step.batches];
+        for instance in self.instances_of(step) {
+            sizes[instance.batch - 1] += 1;
+        }
+        sizes
     }
 
     /// The step an instance belongs to.
@@ -341,13 +351,26 @@ pub struct ConfigChange {
     pub expect: Option<String>,
 }
 
-/// The longest chain of steps by estimate, rolling batches counted.
+/// The schedule (SPEC §3): steps one after another in run order, each batch of a step after the
+/// one before, the instances of a batch at the same time. What CUT034 judged and what the
+/// runbook promises.
 #[derive(Debug, Serialize)]
-pub struct CriticalPath {
-    pub seconds: u64,
-    pub steps: Vec<String>,
+pub struct Schedule {
+    pub total_seconds: u64,
     /// Steps with no estimate from anywhere, counted as zero.
     pub steps_without_estimate: usize,
+    pub steps: Vec<ScheduledStep>,
+}
+
+/// One step of the schedule, in run order.
+#[derive(Debug, Serialize)]
+pub struct ScheduledStep {
+    pub step: String,
+    /// Seconds from the start of the run at which the step starts (T+…).
+    pub start_seconds: u64,
+    pub batches: usize,
+    /// Its estimate (whole seconds) times its batches.
+    pub duration_seconds: u64,
 }
 
 /// Lowers a checked plan.
@@ -365,15 +388,13 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         let step = &resolved.steps[step_index];
         let mut lowered_step = lower_step(checked, step_index, position + 1);
         let first_instance = instances.len();
-        let batch_size = step.serial.map_or(step.hosts.len().max(1), |serial| serial.batch_size(step.hosts.len()));
-        for (host_position, host) in step.hosts.iter().enumerate() {
-            instances.push(lower_instance(
-                checked,
-                step_index,
-                host,
-                host_position / batch_size + 1,
-                instances.len() + 1,
-            ));
+        // The batch of each host, in host order: a ramp's sizes in order, the last repeating.
+        let batch_sizes =
+            step.serial.as_ref().map_or_else(|| vec![step.hosts.len()], |serial| serial.batch_sizes(step.hosts.len()));
+        let batch_of_host =
+            batch_sizes.iter().enumerate().flat_map(|(batch, &size)| std::iter::repeat_n(batch + 1, size));
+        for (host, batch) in step.hosts.iter().zip(batch_of_host) {
+            instances.push(lower_instance(checked, step_index, host, batch, instances.len() + 1));
         }
         for instance in &mut instances[first_instance..] {
             instance.step_position = position;
@@ -400,7 +421,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         })
         .collect();
     let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
-    let buffer = plan.buffer.as_ref().map_or(critical::DEFAULT_BUFFER, |buffer| buffer.value);
+    let buffer = plan.buffer.as_ref().map_or(schedule::DEFAULT_BUFFER, |buffer| buffer.value);
     let notes =
         crate::check::already_there_notes(resolved, &checked.flow).into_iter().map(|note| note.message).collect();
     LoweredPlan {
@@ -414,7 +435,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         }),
         window_seconds,
         buffer_percent: f64::from(buffer.0) / 100.0,
-        budget_seconds: window_seconds.map(|window| critical::budget_seconds(window, buffer)),
+        budget_seconds: window_seconds.map(|window| schedule::budget_seconds(window, buffer)),
         notify: plan.notify.as_ref().map(|notify| notify.value.clone()),
         notify_command: resolved.notify.as_ref().map(NotifyCommand::new),
         upgrade: goals(checked),
@@ -432,7 +453,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         edges,
         instances,
         config_changes: config_changes(checked),
-        critical_path: critical_path(checked),
+        schedule: lowered_schedule(checked),
         notes,
     }
 }
@@ -461,8 +482,8 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
         action: step.action.map(|action| action.name.value.clone()),
         on: step.target.describe(),
         hosts: step.hosts.clone(),
-        serial: step.serial.map(|serial| serial.to_string()),
-        batches: critical::batches(step),
+        serial: step.serial.as_ref().map(ToString::to_string),
+        batches: schedule::batches(step),
         max_fail: step.max_fail.map(|max_fail| max_fail.to_string()),
         max_fail_hosts: step.max_fail.map_or(0, |max_fail| max_fail.allowed(step.hosts.len())),
         after,
@@ -598,15 +619,23 @@ fn config_changes(checked: &Checked<'_>) -> Vec<ConfigChange> {
     changes
 }
 
-/// The critical path as `graph::critical` finds it (the same one CUT034 judges), with step ids
-/// and whole seconds rounded up.
-fn critical_path(checked: &Checked<'_>) -> CriticalPath {
+/// The schedule as `graph::schedule` computes it (the same one CUT034 judges), with step ids.
+fn lowered_schedule(checked: &Checked<'_>) -> Schedule {
     let steps = &checked.resolved.steps;
-    let path = critical::critical_path(steps, &checked.graph, &checked.order);
-    CriticalPath {
-        seconds: path.millis.div_ceil(1000),
-        steps: path.steps.iter().map(|index| steps[*index].id().to_owned()).collect(),
-        steps_without_estimate: path.steps_without_estimate,
+    let computed = schedule::schedule(steps, &checked.order);
+    Schedule {
+        total_seconds: computed.total_seconds,
+        steps_without_estimate: computed.steps_without_estimate,
+        steps: computed
+            .steps
+            .iter()
+            .map(|scheduled| ScheduledStep {
+                step: steps[scheduled.step].id().to_owned(),
+                start_seconds: scheduled.start_seconds,
+                batches: scheduled.batches,
+                duration_seconds: scheduled.duration_seconds,
+            })
+            .collect(),
     }
 }
 
@@ -645,9 +674,9 @@ mod tests {
         assert_eq!(lowered.notes, [compilation.notes[0].message.clone()]);
     }
 
-    /// `serial` splits a step's hosts into batches, and the critical path counts each batch.
+    /// `serial` splits a step's hosts into batches, and the schedule counts each batch.
     #[test]
-    fn rolling_batches_count_on_the_critical_path() {
+    fn rolling_batches_count_in_the_schedule() {
         let inventory = "groups: { app: [a, b, c, d, e] }\nhosts: {}\n";
         let plan = "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: 2, estimate: 1m }\n  - { id: after, run: ./x.sh, rollback: ./y.sh, estimate: 30s, after: [roll] }\n";
         let lowered = compile_body(plan, DTEN_MANIFEST, inventory).lowered.expect("lowers");
@@ -658,7 +687,24 @@ mod tests {
             .map(|instance| instance.batch)
             .collect();
         assert_eq!(batches, [1, 1, 2, 2, 3]);
-        assert_eq!(lowered.critical_path.seconds, 3 * 60 + 30);
-        assert_eq!(lowered.critical_path.steps, ["roll", "after"]);
+        assert_eq!(lowered.schedule.total_seconds, 3 * 60 + 30);
+    }
+
+    /// A ramp, `[1, 10%, 50%]` on ten hosts: batches of 1, 1 and 5 hosts, then the last size
+    /// again for the 3 left; the schedule counts the four batches.
+    #[test]
+    fn a_ramp_numbers_its_batches_in_order() {
+        let inventory = "groups: { app: [a, b, c, d, e, f, g, h, i, j] }\nhosts: {}\n";
+        let plan =
+            "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n";
+        let compilation = compile_body(plan, DTEN_MANIFEST, inventory);
+        assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+        let lowered = compilation.lowered.expect("lowers");
+        let batches: Vec<usize> = lowered.instances.iter().map(|instance| instance.batch).collect();
+        assert_eq!(batches, [1, 2, 3, 3, 3, 3, 3, 4, 4, 4]);
+        assert_eq!(lowered.steps[0].serial.as_deref(), Some("[1, 10%, 50%]"));
+        assert_eq!(lowered.steps[0].batches, 4);
+        assert_eq!(lowered.batch_sizes(&lowered.steps[0]), [1, 1, 5, 3]);
+        assert_eq!(lowered.schedule.total_seconds, 4 * 60);
     }
 }

@@ -8,7 +8,7 @@ pub mod names;
 pub mod paths;
 mod values;
 
-pub use values::{Duration, Percent, Serial, parse_bool, parse_version, parse_version_req};
+pub use values::{BadBatchSize, BatchSize, Duration, Percent, Serial, parse_bool, parse_version, parse_version_req};
 
 use indexmap::IndexMap;
 

@@ -109,26 +109,49 @@ impl fmt::Display for Percent {
     }
 }
 
-/// `serial`: how many hosts of a rolling step run at a time.
+/// One batch size of `serial`: a host count or a share of the step's hosts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Serial {
+pub enum BatchSize {
     Hosts(u32),
     Share(Percent),
 }
 
-impl Serial {
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.ends_with('%') {
-            Percent::parse(text).filter(|percent| percent.0 > 0).map(Self::Share)
+/// Why a text is not a batch size; the readers turn it into a diagnostic at the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadBatchSize {
+    /// `0` or `0%`: a batch that holds no host never ends.
+    NoHost,
+    /// A share over 100%.
+    OverAll,
+    /// Neither a host count nor a share.
+    NotASize,
+}
+
+impl BatchSize {
+    /// Reads `1` or `25%`.
+    ///
+    /// # Errors
+    /// Zero, a share over 100%, or neither form.
+    pub fn parse(text: &str) -> Result<Self, BadBatchSize> {
+        let size = if let Some(number) = text.strip_suffix('%') {
+            if number.trim().parse::<f64>().is_ok_and(|value| value > 100.0) {
+                return Err(BadBatchSize::OverAll);
+            }
+            Percent::parse(text).map(Self::Share)
         } else {
-            text.parse::<u32>().ok().filter(|hosts| *hosts > 0).map(Self::Hosts)
+            text.parse::<u32>().ok().map(Self::Hosts)
+        };
+        match size {
+            Some(Self::Hosts(0) | Self::Share(Percent(0))) => Err(BadBatchSize::NoHost),
+            Some(size) => Ok(size),
+            None => Err(BadBatchSize::NotASize),
         }
     }
 
-    /// Hosts per batch for a group of `hosts` hosts: at least one.
+    /// Hosts in a batch of this size for a step of `hosts` hosts: at least one. A share rounds
+    /// up, so that `10%` of 5 hosts is one host and not none.
     #[must_use]
-    pub fn batch_size(self, hosts: usize) -> usize {
+    pub fn hosts(self, hosts: usize) -> usize {
         let size = match self {
             Self::Hosts(count) => count as usize,
             Self::Share(percent) => usize::try_from(percent.of(hosts as u64)).unwrap_or(usize::MAX),
@@ -137,11 +160,61 @@ impl Serial {
     }
 }
 
-impl fmt::Display for Serial {
+impl fmt::Display for BatchSize {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Hosts(count) => write!(formatter, "{count}"),
             Self::Share(percent) => write!(formatter, "{percent}"),
+        }
+    }
+}
+
+/// `serial`: how many hosts of a rolling step run at a time: one size for every batch, or a
+/// ramp (`[1, 10%, 50%]`, as Ansible reads a list): the sizes of the first batches in order,
+/// the last repeating until every host is in a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Serial {
+    Every(BatchSize),
+    /// Never empty: the readers refuse an empty list.
+    Ramp(Vec<BatchSize>),
+}
+
+impl Serial {
+    /// Reads the one-size form, `1` or `25%`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        BatchSize::parse(text).ok().map(Self::Every)
+    }
+
+    /// The size of each batch, in order, for a step of `hosts` hosts: they add up to `hosts`
+    /// (the last batch takes what is left); none for no host.
+    #[must_use]
+    pub fn batch_sizes(&self, hosts: usize) -> Vec<usize> {
+        let sizes: &[BatchSize] = match self {
+            Self::Every(size) => std::slice::from_ref(size),
+            Self::Ramp(sizes) => sizes,
+        };
+        let mut batches = Vec::new();
+        let mut left = hosts;
+        while left > 0 {
+            let size = sizes.get(batches.len()).or(sizes.last()).map_or(left, |size| size.hosts(hosts));
+            let size = size.min(left);
+            batches.push(size);
+            left -= size;
+        }
+        batches
+    }
+}
+
+impl fmt::Display for Serial {
+    /// `1`, `25%`, or `[1, 10%, 50%]`: the form both readers take back.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Every(size) => write!(formatter, "{size}"),
+            Self::Ramp(sizes) => {
+                let sizes: Vec<String> = sizes.iter().map(ToString::to_string).collect();
+                write!(formatter, "[{}]", sizes.join(", "))
+            }
         }
     }
 }
@@ -209,11 +282,37 @@ mod tests {
 
     #[test]
     fn serial_and_percent() {
-        assert_eq!(Serial::parse("25%").unwrap().batch_size(10), 3);
-        assert_eq!(Serial::parse("1").unwrap().batch_size(10), 1);
-        assert_eq!(Serial::parse("1%").unwrap().batch_size(3), 1);
+        assert_eq!(Serial::parse("25%").unwrap().batch_sizes(10), [3, 3, 3, 1]);
+        assert_eq!(Serial::parse("1").unwrap().batch_sizes(3), [1, 1, 1]);
+        assert_eq!(Serial::parse("1%").unwrap().batch_sizes(3), [1, 1, 1]);
+        assert_eq!(Serial::parse("50%").unwrap().batch_sizes(4), [2, 2]);
+        assert_eq!(Serial::parse("5").unwrap().batch_sizes(0), Vec::<usize>::new());
         assert_eq!(Serial::parse("0"), None);
+        assert_eq!(Serial::parse("0%"), None);
         assert_eq!(Percent::parse("12.5%").unwrap().to_string(), "12.5%");
         assert_eq!(Percent::parse("101%"), None);
+    }
+
+    /// Ansible's ramp: the sizes in order, the last repeating, the last batch what is left.
+    #[test]
+    fn a_ramp_repeats_its_last_size() {
+        let ramp =
+            Serial::Ramp(vec![BatchSize::Hosts(1), BatchSize::Share(Percent(1000)), BatchSize::Share(Percent(5000))]);
+        assert_eq!(ramp.batch_sizes(10), [1, 1, 5, 3]);
+        assert_eq!(ramp.batch_sizes(2), [1, 1]);
+        assert_eq!(ramp.batch_sizes(20), [1, 2, 10, 7]);
+        assert_eq!(ramp.to_string(), "[1, 10%, 50%]");
+        let down = Serial::Ramp(vec![BatchSize::Hosts(5), BatchSize::Hosts(1)]);
+        assert_eq!(down.batch_sizes(7), [5, 1, 1]);
+    }
+
+    #[test]
+    fn bad_batch_sizes_say_why() {
+        assert_eq!(BatchSize::parse("0"), Err(BadBatchSize::NoHost));
+        assert_eq!(BatchSize::parse("0%"), Err(BadBatchSize::NoHost));
+        assert_eq!(BatchSize::parse("150%"), Err(BadBatchSize::OverAll));
+        assert_eq!(BatchSize::parse("x"), Err(BadBatchSize::NotASize));
+        assert_eq!(BatchSize::parse("-1"), Err(BadBatchSize::NotASize));
+        assert_eq!(BatchSize::parse("12.5%"), Ok(BatchSize::Share(Percent(1250))));
     }
 }

@@ -15,7 +15,7 @@ pub fn emit(plans: &[PlanReport]) -> String {
         "plans": plans.iter().map(|plan| json!({
             "path": plan.path,
             "steps": plan.steps,
-            "critical_path_seconds": plan.critical_path.as_ref().map(|(seconds, _)| seconds),
+            "schedule_seconds": plan.schedule_seconds,
             "findings": plan.findings.iter().map(|finding| json!({
                 "code": finding.code.as_str(),
                 "name": finding.code.name(),

@@ -1,5 +1,5 @@
 //! `--format markdown`: a summary for a pull-request comment: counts by rule, the findings, and
-//! each plan's step count and critical path.
+//! each plan's step count and schedule.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,19 +19,17 @@ pub fn emit(plans: &[PlanReport]) -> String {
     };
     let _ = writeln!(out, "{verdict} in {} plan{}.\n", plans.len(), plural(plans.len()));
 
-    out.push_str("| Plan | Steps | Critical path | Errors | Warnings |\n|---|---:|---|---:|---:|\n");
+    out.push_str("| Plan | Steps | Schedule | Errors | Warnings |\n|---|---:|---|---:|---:|\n");
     for plan in plans {
         let count = |severity: Severity| plan.findings.iter().filter(|finding| finding.severity == severity).count();
-        let critical = plan.critical_path.as_ref().map_or_else(
-            || "—".to_owned(),
-            |(seconds, steps)| format!("{} ({})", Duration::from_seconds(*seconds), steps.join(" → ")),
-        );
+        let schedule =
+            plan.schedule_seconds.map_or_else(|| "—".to_owned(), |seconds| Duration::from_seconds(seconds).to_string());
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
             plan.path,
             plan.steps.map_or_else(|| "—".to_owned(), |steps| steps.to_string()),
-            cell(&critical),
+            cell(&schedule),
             count(Severity::Error),
             count(Severity::Warning)
         );

@@ -81,13 +81,14 @@ impl Finding {
     }
 }
 
-/// One plan of a lint run: its findings and, when it lowered, its size and critical path.
+/// One plan of a lint run: its findings and, when it lowered, its size and its schedule's total.
 #[derive(Clone, Debug)]
 pub struct PlanReport {
     pub path: String,
     pub findings: Vec<Finding>,
     pub steps: Option<usize>,
-    pub critical_path: Option<(u64, Vec<String>)>,
+    /// How long the schedule takes, in seconds.
+    pub schedule_seconds: Option<u64>,
 }
 
 impl PlanReport {
@@ -101,10 +102,7 @@ impl PlanReport {
                 .map(|diagnostic| Finding::new(diagnostic, &compilation.sources))
                 .collect(),
             steps: compilation.lowered.as_ref().map(|lowered| lowered.steps.len()),
-            critical_path: compilation
-                .lowered
-                .as_ref()
-                .map(|lowered| (lowered.critical_path.seconds, lowered.critical_path.steps.clone())),
+            schedule_seconds: compilation.lowered.as_ref().map(|lowered| lowered.schedule.total_seconds),
         }
     }
 }

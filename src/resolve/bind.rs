@@ -47,7 +47,7 @@ impl<'m> Binder<'_, 'm> {
             estimate: step.tuning.estimate.as_ref().map(|estimate| estimate.value),
             timeout: step.tuning.timeout.as_ref().map(|timeout| timeout.value),
             retries: step.tuning.retries.as_ref().map(|retries| retries.value.clone()),
-            serial: step.serial.as_ref().map(|serial| serial.value),
+            serial: step.serial.as_ref().map(|serial| serial.value.clone()),
             max_fail: step.max_fail.as_ref().map(|max_fail| max_fail.value),
             effects: step.effects.iter().map(|effect| effect.value).collect(),
             readonly: step.readonly.as_ref().is_some_and(|readonly| readonly.value),

@@ -6,8 +6,8 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
-    Action, Call, Commands, Duration, Effect, MaxFail, Param, ParamType, Phase, Retries, Serial, Spanned, Step, Tuning,
-    Undo,
+    Action, BadBatchSize, BatchSize, Call, Commands, Duration, Effect, MaxFail, Param, ParamType, Phase, Retries,
+    Serial, Spanned, Step, Tuning, Undo,
 };
 use crate::source::Span;
 
@@ -245,6 +245,42 @@ pub fn wrong_form(value: &Spanned<String>, expected: &str) -> Diagnostic {
         format!("expected {expected}, found `{}`", crate::diagnostic::abbreviate(&value.value)),
     )
     .with_primary_label(format!("expected {expected}"))
+}
+
+/// One batch size of `serial` (the one size, or an entry of a ramp), or CUT001 at it saying
+/// what is wrong: none at all, no host, more than every host.
+///
+/// # Errors
+/// The diagnostic, at the text.
+pub fn batch_size(text: &Spanned<String>) -> Result<BatchSize, Diagnostic> {
+    let shown = crate::diagnostic::abbreviate(&text.value);
+    BatchSize::parse(&text.value).map_err(|bad| {
+        let (message, label) = match bad {
+            BadBatchSize::NoHost => {
+                (format!("a batch of `{shown}` holds no host and never ends"), "use 1 host or more".to_owned())
+            }
+            BadBatchSize::OverAll => {
+                (format!("`{shown}` is more than every host"), "a share is at most 100%".to_owned())
+            }
+            BadBatchSize::NotASize => (
+                format!("expected a host count like 1 or a share like 25%, found `{shown}`"),
+                "expected a host count like 1 or a share like 25%".to_owned(),
+            ),
+        };
+        Diagnostic::new(CUT001, text.span, message).with_primary_label(label)
+    })
+}
+
+/// CUT001 at a `serial` ramp with no size in it.
+#[must_use]
+pub fn empty_ramp(span: Span, form: Form) -> Diagnostic {
+    let example = match form {
+        Form::Yaml => "`serial: [1, 10%, 50%]`",
+        Form::Dsl => "`serial [1, 10%, 50%]`",
+    };
+    Diagnostic::new(CUT001, span, "a `serial` ramp needs at least one batch size")
+        .with_primary_label("no batch size")
+        .with_help(format!("write the sizes of the first batches in order, the last repeating, like {example}; or leave `serial` out to run every host at once"))
 }
 
 /// How a step or action is undone, from its `rollback` and `irreversible`. Both at once is

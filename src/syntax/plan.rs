@@ -152,12 +152,40 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
         retries: fields.get("retries").and_then(|node| read_retries(reader, node)),
         after: reader.strings(&fields, "after"),
         on: reader.optional_string(&fields, "on"),
-        serial: reader.parsed(&fields, "serial", "a host count like 1 or a share like 25%", Serial::parse),
+        serial: fields.get("serial").and_then(|node| read_serial(reader, node)),
         max_fail: reader.parsed(&fields, "max_fail", "a host count like 1 or a share like 25%", MaxFail::parse),
         effects: reader.strings(&fields, "effects"),
         readonly: reader.boolean(&fields, "readonly"),
     };
     Some(build::step(parts, Form::Yaml, reader.diagnostics))
+}
+
+/// `serial`: one batch size, or a ramp (`[1, 10%, 50%]`) with every entry checked where it is
+/// written.
+fn read_serial(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Serial>> {
+    let NodeKind::Sequence(items) = &node.kind else {
+        let text = reader.string(node, "`serial`")?;
+        return match build::batch_size(&text) {
+            Ok(size) => Some(Spanned::new(Serial::Every(size), text.span)),
+            Err(diagnostic) => {
+                reader.report(diagnostic);
+                None
+            }
+        };
+    };
+    if items.is_empty() {
+        reader.report(build::empty_ramp(node.span, Form::Yaml));
+        return None;
+    }
+    let mut sizes = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(text) = reader.string(item, "an entry of `serial`") else { continue };
+        match build::batch_size(&text) {
+            Ok(size) => sizes.push(size),
+            Err(diagnostic) => reader.report(diagnostic),
+        }
+    }
+    (sizes.len() == items.len()).then(|| Spanned::new(Serial::Ramp(sizes), node.span))
 }
 
 fn read_arguments(reader: &mut Reader<'_>, node: &Node) -> Vec<Argument> {

@@ -17,7 +17,7 @@
 //!
 //! Retrying at once only repeats the failure, faster than whatever failed (a lock, a service
 //! restarting, a rate limit) can recover, and it can make things worse. Uncapped growth turns
-//! ten retries into a wait of several hours hidden inside one step, which the critical path
+//! ten retries into a wait of several hours hidden inside one step, which the schedule
 //! does not show.
 //!
 //! ## Example

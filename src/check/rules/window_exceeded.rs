@@ -2,11 +2,12 @@
 //!
 //! ## What it does
 //!
-//! Adds up the critical path: the longest chain of steps through the graph by
-//! `estimate`, where a rolling step (`serial`) counts once per batch and main steps start only
-//! after every preflight step. When that is longer than the window minus its buffer (`buffer`,
-//! 20% unless the plan says otherwise), it is an error that names the path and the heaviest
-//! steps on it. The numbers are the ones `build` writes into the runbook and the JSON.
+//! Adds up the schedule, the way both runners run the plan: steps one after another in the
+//! compiled order (preflight first), a rolling step (`serial`) once per batch, the hosts of one
+//! batch at the same time. A step takes its `estimate` (in whole seconds, rounded up) times its
+//! batches; a step without `on` or `serial` is one batch. When the sum is longer than the window
+//! minus its buffer (`buffer`, 20% unless the plan says otherwise), it is an error that names
+//! the heaviest steps. The numbers are the ones `build` writes into the runbook and the JSON.
 //!
 //! A step with no estimate from anywhere (its own, its action's, a duration argument the
 //! action names, or the estimate of the migration it runs) counts as zero, so the sum can only
@@ -34,26 +35,25 @@
 //!   - id: install-core
 //!     do: install
 //!     with: { target: dten-core@4.2.0 }
-//!     on: app
-//!     after: [stop-agent]
-//!     estimate: 50m
+//!     on: app                 # all 3 hosts at once: 1 batch
+//!     estimate: 35m           # 15m + 35m = 50m, over the 45m
 //! ```
 //!
 //! ## Fix
 //!
-//! Shorten the heaviest steps, let steps that do not depend on each other run side by side
-//! (drop an `after` that is not needed, raise `serial`), split the plan over two windows, or
-//! ask for a longer window. Give every step an `estimate` (or its action one) so that the
-//! sum is complete.
+//! Shorten the heaviest steps, raise `serial` on a rolling step so that it runs in fewer
+//! batches, split the plan over two windows, or ask for a longer window. Steps never run side
+//! by side, so dropping an `after` does not shorten the schedule. Give every step an
+//! `estimate` (or its action one) so that the sum is complete.
 
 use crate::check::Context;
 use crate::resolve::ResolvedStep;
 use crate::codes::{CUT034, Severity};
 use crate::diagnostic::Diagnostic;
-use crate::graph::critical::{self, CriticalPath};
+use crate::graph::schedule::{self, Schedule};
 use crate::model::Duration;
 
-/// How many of the heaviest steps on the path the help names and the labels point at.
+/// How many of the heaviest steps the help names and the labels point at.
 const HEAVIEST_SHOWN: usize = 3;
 /// How many steps without an estimate get a label of their own; the help names them all.
 const MISSING_LABELED: usize = 5;
@@ -62,23 +62,20 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let plan = context.inputs.plan;
     let (Some(order), Some(window)) = (context.order, plan.window.as_ref()) else { return };
     let steps = &context.resolved.steps;
-    let path = critical::critical_path(steps, context.graph, order);
-    let buffer = plan.buffer.as_ref().map_or(critical::DEFAULT_BUFFER, |buffer| buffer.value);
+    let schedule = schedule::schedule(steps, order);
+    let buffer = plan.buffer.as_ref().map_or(schedule::DEFAULT_BUFFER, |buffer| buffer.value);
     let window_seconds = window.value.seconds();
     // Whole seconds, as lowering writes them, so the check and the runbook agree to the second.
-    let budget = critical::budget_seconds(window_seconds, buffer);
-    let length = path.millis.div_ceil(1000);
-    if length > budget {
-        let path_ids: Vec<&str> = path.steps.iter().map(|index| steps[*index].id()).collect();
+    let budget = schedule::budget_seconds(window_seconds, buffer);
+    if schedule.total_seconds > budget {
         let mut diagnostic = Diagnostic::new(
             CUT034,
             window.span,
             format!(
-                "critical path {} exceeds the {} budget ({} window, {buffer} buffer): {}",
-                seconds(length),
+                "the schedule takes {}, over the {} budget ({} window, {buffer} buffer)",
+                seconds(schedule.total_seconds),
                 seconds(budget),
                 seconds(window_seconds),
-                path_ids.join(" → ")
             ),
         )
         .with_primary_label(format!("leaves {} for the work", seconds(budget)));
@@ -86,19 +83,21 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             diagnostic =
                 diagnostic.with_label(written.span, format!("keeps {} free", seconds(window_seconds - budget)));
         }
-        let heaviest = heaviest(steps, &path);
-        for &index in &heaviest {
-            diagnostic = diagnostic.with_label(steps[index].step.id.span, describe_weight(&steps[index]));
+        let heaviest = heaviest(&schedule);
+        for scheduled in &heaviest {
+            diagnostic = diagnostic.with_label(steps[scheduled.step].step.id.span, describe(&steps[scheduled.step], scheduled));
         }
         let heaviest_described: Vec<String> = heaviest
             .iter()
-            .map(|index| format!("`{}` ({})", steps[*index].id(), Duration(critical::weight(&steps[*index]))))
+            .map(|scheduled| format!("`{}` ({})", steps[scheduled.step].id(), seconds(scheduled.duration_seconds)))
             .collect();
+        // How the schedule is counted, so that nobody looks for time in steps running side by side.
+        let counted = "steps run one after another, a rolling step once per batch";
         let help = if heaviest_described.is_empty() {
-            "shorten the steps on the path, run them side by side, or ask for a longer window".to_owned()
+            format!("{counted}: shorten the steps, split the plan over two windows, or ask for a longer window")
         } else {
             format!(
-                "the heaviest steps on the path are {}: shorten them, let steps that do not depend on each other run side by side (fewer `after` edges, a larger `serial`), or ask for a longer window",
+                "{counted}; the heaviest are {}: shorten them, raise `serial` for fewer batches, split the plan over two windows, or ask for a longer window",
                 join_words(&heaviest_described)
             )
         };
@@ -113,13 +112,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         return;
     }
     let message = if missing.len() == 1 {
-        "1 step has no estimate and counts as zero on the critical path".to_owned()
+        "1 step has no estimate and counts as zero in the schedule".to_owned()
     } else {
-        format!("{} steps have no estimate and count as zero on the critical path", missing.len())
+        format!("{} steps have no estimate and count as zero in the schedule", missing.len())
     };
     let mut diagnostic = Diagnostic::new(CUT034, window.span, message)
         .with_severity(Severity::Warning)
-        .with_primary_label("the critical path is judged against this window");
+        .with_primary_label("the schedule is judged against this window");
     for step in missing.iter().take(MISSING_LABELED) {
         diagnostic = diagnostic.with_label(step.step.id.span, "no estimate");
     }
@@ -128,23 +127,23 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
         .push(diagnostic.with_help(format!("add `estimate:` to {} (or to the actions they call)", join_words(&names))));
 }
 
-/// The steps on the path that weigh most, heaviest first (ties in path order), leaving out
-/// steps that weigh nothing.
-fn heaviest(steps: &[ResolvedStep<'_>], path: &CriticalPath) -> Vec<usize> {
-    let mut on_path: Vec<usize> =
-        path.steps.iter().copied().filter(|index| critical::weight(&steps[*index]) > 0).collect();
-    // A stable sort keeps path order among equal weights.
-    on_path.sort_by_key(|index| std::cmp::Reverse(critical::weight(&steps[*index])));
-    on_path.truncate(HEAVIEST_SHOWN);
-    on_path
+/// The steps of the schedule that take longest, longest first (ties in run order), leaving
+/// out steps that take no time.
+fn heaviest(schedule: &Schedule) -> Vec<schedule::ScheduledStep> {
+    let mut heaviest: Vec<schedule::ScheduledStep> =
+        schedule.steps.iter().copied().filter(|scheduled| scheduled.duration_seconds > 0).collect();
+    // A stable sort keeps run order among equal durations.
+    heaviest.sort_by_key(|scheduled| std::cmp::Reverse(scheduled.duration_seconds));
+    heaviest.truncate(HEAVIEST_SHOWN);
+    heaviest
 }
 
-/// "5m", or "5m × 3 batches = 15m" for a rolling step.
-fn describe_weight(step: &ResolvedStep<'_>) -> String {
-    let estimate = step.estimate.unwrap_or_default();
-    match critical::batches(step) {
+/// "takes 5m", or "takes 5m × 3 batches = 15m" for a rolling step.
+fn describe(step: &ResolvedStep<'_>, scheduled: &schedule::ScheduledStep) -> String {
+    let estimate = seconds(step.estimate.map_or(0, Duration::seconds));
+    match scheduled.batches {
         1 => format!("takes {estimate}"),
-        batches => format!("takes {estimate} × {batches} batches = {}", Duration(critical::weight(step))),
+        batches => format!("takes {estimate} × {batches} batches = {}", seconds(scheduled.duration_seconds)),
     }
 }
 
@@ -171,7 +170,8 @@ mod tests {
     const THREE_HOSTS: &str = "groups: { app: [app-1, app-2, app-3] }\nhosts: {}\n";
 
     #[test]
-    fn a_path_longer_than_the_budget_is_an_error_naming_it() {
+    fn a_schedule_longer_than_the_budget_is_an_error_naming_the_heaviest_steps() {
+        // `side` depends on nothing, and still runs after the others: 15m + 50m + 1m.
         let plan = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: stop-agent, run: ./stop.sh, rollback: ./start.sh, on: app, serial: 1, estimate: 5m }\n  - { id: install-core, run: ./i.sh, rollback: ./u.sh, on: app, after: [stop-agent], estimate: 50m }\n  - { id: side, run: ./s.sh, rollback: ./t.sh, estimate: 1m }\n";
         let diagnostics = rule_diagnostics(CUT034, plan, DTEN_MANIFEST, THREE_HOSTS);
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
@@ -179,24 +179,24 @@ mod tests {
         assert_eq!(diagnostic.severity, Severity::Error);
         assert_eq!(
             diagnostic.message,
-            "critical path 1h5m exceeds the 45m budget (1h window, 25% buffer): stop-agent → install-core"
+            "the schedule takes 1h6m, over the 45m budget (1h window, 25% buffer)"
         );
         let help = diagnostic.help.as_deref().unwrap_or_default();
         assert!(
-            help.starts_with("the heaviest steps on the path are `install-core` (50m) and `stop-agent` (15m)"),
+            help.starts_with("steps run one after another, a rolling step once per batch; the heaviest are `install-core` (50m), `stop-agent` (15m) and `side` (1m)"),
             "{help}"
         );
         let labels: Vec<&str> = diagnostic.secondary.iter().filter_map(|label| label.message.as_deref()).collect();
-        assert_eq!(labels, ["keeps 15m free", "takes 50m", "takes 5m × 3 batches = 15m"]);
+        assert_eq!(labels, ["keeps 15m free", "takes 50m", "takes 5m × 3 batches = 15m", "takes 1m"]);
     }
 
     #[test]
     fn the_check_and_the_lowered_plan_agree() {
-        let fits = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, on: app, serial: 1, estimate: 5m }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, after: [a], estimate: 30m }\n";
+        let fits = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, on: app, serial: 1, estimate: 5m }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, estimate: 30m }\n";
         let compilation = compile_body(fits, DTEN_MANIFEST, THREE_HOSTS);
         assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
         let lowered = compilation.lowered.expect("lowers");
-        assert_eq!(lowered.critical_path.seconds, 45 * 60);
+        assert_eq!(lowered.schedule.total_seconds, 45 * 60);
         assert_eq!(lowered.budget_seconds, Some(45 * 60));
         // One second more and the same numbers fail the check.
         let over = fits.replace("estimate: 30m", "estimate: 30m1s");
@@ -210,7 +210,7 @@ mod tests {
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
         assert_eq!(
             diagnostics[0].message,
-            "critical path 9m exceeds the 8m budget (10m window, 20% buffer): look → work"
+            "the schedule takes 9m, over the 8m budget (10m window, 20% buffer)"
         );
     }
 
@@ -220,7 +220,7 @@ mod tests {
         let diagnostics = rule_diagnostics(CUT034, plan, DTEN_MANIFEST, DTEN_INVENTORY);
         assert_eq!(codes_of(&diagnostics), ["CUT034"]);
         assert_eq!(diagnostics[0].severity, Severity::Warning);
-        assert_eq!(diagnostics[0].message, "2 steps have no estimate and count as zero on the critical path");
+        assert_eq!(diagnostics[0].message, "2 steps have no estimate and count as zero in the schedule");
         assert_eq!(
             diagnostics[0].help.as_deref(),
             Some("add `estimate:` to `a` and `b` (or to the actions they call)")

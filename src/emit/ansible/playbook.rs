@@ -67,11 +67,18 @@ fn play_head(plan: &LoweredPlan, step: &LoweredStep, name: &str, out: &mut Strin
     let local = step.on == "local";
     let _ = writeln!(out, "  hosts: {}", value(if local { "localhost" } else { &step.on }, 2));
     if step.batches > 1 {
-        // The batch size the compiler used, so that Ansible's batches are the compiled ones
+        // The batch sizes the compiler used, so that Ansible's batches are the compiled ones
         // (Ansible rounds a percentage down where cutover rounds it up).
-        let size = plan.instances_of(step).iter().filter(|instance| instance.batch == 1).count();
         let written = step.serial.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  serial: {size}  # serial: {written}");
+        match ansible_serial(plan, step).as_slice() {
+            [size] => {
+                let _ = writeln!(out, "  serial: {size}  # serial: {written}");
+            }
+            sizes => {
+                let sizes: Vec<String> = sizes.iter().map(ToString::to_string).collect();
+                let _ = writeln!(out, "  serial: [{}]  # serial: {written}", sizes.join(", "));
+            }
+        }
     }
     let percent = match &step.max_fail {
         Some(written) if written.ends_with('%') => written.trim_end_matches('%').parse::<f64>().unwrap_or(0.0),
@@ -91,6 +98,25 @@ fn play_head(plan: &LoweredPlan, step: &LoweredStep, name: &str, out: &mut Strin
     );
     out.push_str("  vars:\n");
     let _ = writeln!(out, "    cutover_step: {}", value(&step.id, 4));
+}
+
+/// The shortest `serial:` list that makes Ansible cut the compiled batches: the size of each
+/// batch, without the last one when it is smaller than the one before (Ansible's last batch
+/// takes what is left), and without the sizes that repeat at the end (Ansible repeats the last
+/// size of a list). `serial: 1` on any number of hosts is `[1]`; a ramp keeps its steps.
+fn ansible_serial(plan: &LoweredPlan, step: &LoweredStep) -> Vec<usize> {
+    let mut sizes = plan.batch_sizes(step);
+    if let [.., before, last] = sizes.as_slice()
+        && last < before
+    {
+        sizes.pop();
+    }
+    while let [.., before, last] = sizes.as_slice()
+        && last == before
+    {
+        sizes.pop();
+    }
+    sizes
 }
 
 /// The run, verify, rollback and cleanup commands of a step, as YAML scalars: literal when

@@ -155,6 +155,10 @@ fn words(rule: Rule) -> Option<&'static str> {
         Rule::step_name | Rule::dependency => "a step name",
         Rule::on_clause | Rule::kw_on => "`on`",
         Rule::serial_clause | Rule::kw_serial => "`serial`",
+        Rule::serial_ramp => "a ramp of batch sizes like [1, 10%, 50%]",
+        // A bracket opens only a ramp of `serial`.
+        Rule::open_bracket => "a ramp like [1, 10%, 50%]",
+        Rule::close_bracket => "`]`",
         Rule::after_clause | Rule::kw_after => "`after`",
         Rule::max_fail_clause | Rule::kw_max_fail => "`max_fail`",
         Rule::failure_budget | Rule::host_count => "a host count like 1 or a share like 25%",

@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 use crate::codes::{CUT001, CUT006};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Call, Duration, Library, Param, Percent, Phase, Plan, Spanned, Step, parse_version,
+    Action, Argument, Call, Duration, Library, Param, Percent, Phase, Plan, Serial, Spanned, Step, parse_version,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::plan::LANGUAGE_VERSION;
@@ -180,6 +180,36 @@ impl DslReader<'_> {
             self.wrong_form(&text, expected);
             None
         }
+    }
+
+    /// `serial`'s value: one batch size, or a ramp with every entry checked where it is written.
+    fn serial(&mut self, pair: Pair<'_, Rule>) -> Option<Spanned<Serial>> {
+        if pair.as_rule() != Rule::serial_ramp {
+            let text = self.text(pair);
+            return match build::batch_size(&text) {
+                Ok(size) => Some(Spanned::new(Serial::Every(size), text.span)),
+                Err(diagnostic) => {
+                    self.report(diagnostic);
+                    None
+                }
+            };
+        }
+        let span = self.span(&pair);
+        let entries: Vec<Pair<'_, Rule>> =
+            pair.into_inner().filter(|inner| inner.as_rule() == Rule::host_count).collect();
+        if entries.is_empty() {
+            self.report(build::empty_ramp(span, Form::Dsl));
+            return None;
+        }
+        let count = entries.len();
+        let mut sizes = Vec::with_capacity(count);
+        for entry in entries {
+            match build::batch_size(&self.text(entry)) {
+                Ok(size) => sizes.push(size),
+                Err(diagnostic) => self.report(diagnostic),
+            }
+        }
+        (sizes.len() == count).then(|| Spanned::new(Serial::Ramp(sizes), span))
     }
 
     fn duration(&mut self, pair: Pair<'_, Rule>) -> Option<Spanned<Duration>> {

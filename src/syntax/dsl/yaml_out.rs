@@ -162,7 +162,14 @@ impl Printer<'_> {
             self.field(indent, "on", &yaml_scalar(&on.value), on.span);
         }
         if let Some(serial) = &step.serial {
-            self.field(indent, "serial", &yaml_scalar(&serial.value.to_string()), serial.span);
+            let value = match &serial.value {
+                crate::model::Serial::Ramp(sizes) => {
+                    let items: Vec<String> = sizes.iter().map(|size| yaml_scalar(&size.to_string())).collect();
+                    format!("[{}]", items.join(", "))
+                }
+                every @ crate::model::Serial::Every(_) => yaml_scalar(&every.to_string()),
+            };
+            self.field(indent, "serial", &value, serial.span);
         }
         if let Some(max_fail) = &step.max_fail {
             self.field(indent, "max_fail", &yaml_scalar(&max_fail.value.to_string()), max_fail.span);

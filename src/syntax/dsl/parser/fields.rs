@@ -98,7 +98,7 @@ impl DslReader<'_> {
                 }
                 (Rule::on_clause, Some(value)) => fields.on = Some(self.text(value)),
                 (Rule::serial_clause, Some(value)) => {
-                    fields.serial = self.typed(value, "a host count like 1 or a share like 25%", Serial::parse);
+                    fields.serial = self.serial(value);
                 }
                 (Rule::max_fail_clause, Some(value)) => {
                     fields.max_fail = self.typed(value, "a host count like 1 or a share like 25%", MaxFail::parse);
