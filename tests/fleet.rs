@@ -200,6 +200,12 @@ fn a_clean_run_of_dten_reaches_every_host_over_ssh() {
         assert!(config.contains("dten.hybrid.enable = true"), "{host}: {config}");
         assert!(!config.contains("dten.legacy.fallback"), "{host}: {config}");
         assert!(fleet.calls(host).iter().any(|call| call == &format!("{host} systemctl reboot")), "{host}");
+        // The run's copies of the config file went with its cleanups, on the host itself.
+        let copies = common::files_under(&fleet.root(host).join("var/lib/cutover"));
+        assert!(
+            !copies.is_empty() && copies.iter().all(|copy| copy.to_string_lossy().ends_with(".removed")),
+            "{host}: {copies:?}"
+        );
     }
     assert!(fleet.calls("db-1").iter().any(|call| call.contains("runuser -u postgres -- pg_dump")));
     assert_eq!(samples.most_down_at_once(), 1, "the app hosts reboot one at a time: {samples:?}");

@@ -10,7 +10,8 @@
 //! ConnectTimeout 2`) live under the scratch folder `target/test-scratch/fleet-NAME`.
 //! `ssh_command()` is the value for `CUTOVER_SSH` (`ssh -F …/ssh/config`); `env()` is the whole
 //! environment a test passes to the script (`CUTOVER_SSH`, the stub tools first on `PATH`,
-//! `STUB_DIR`, `STUB_ROOT`, `STUB_LOG`, `CUTOVER_STATE_DIR` in scratch). Dropping the `Fleet`
+//! `STUB_DIR`, `STUB_ROOT`, `STUB_LOG`, `CUTOVER_STATE_DIR` in scratch, and
+//! `CUTOVER_REMOTE_STATE_DIR` under `common()`, so that each host keeps its own run folders). Dropping the `Fleet`
 //! (also on a panic) kills every sshd and everything its sessions started; a host whose test
 //! process died takes itself down within a second.
 //!
@@ -224,7 +225,7 @@ impl Fleet {
 
     /// The environment for the script under test: `CUTOVER_SSH`, the stub tools first on
     /// `PATH` (for the `local` steps), the controller's stub state under `common()`, the
-    /// fleet log, and `CUTOVER_STATE_DIR` in scratch.
+    /// fleet log, `CUTOVER_STATE_DIR` in scratch and `CUTOVER_REMOTE_STATE_DIR` under `common()`.
     pub fn env(&self) -> Vec<(String, String)> {
         let path = format!("{}:{}", self.directory.join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let text = |path: PathBuf| path.to_str().expect("UTF-8 path").to_owned();
@@ -235,6 +236,8 @@ impl Fleet {
             ("STUB_ROOT".into(), text(self.common())),
             ("STUB_LOG".into(), text(self.directory.join("fleet.log"))),
             ("CUTOVER_STATE_DIR".into(), text(self.directory.join("state"))),
+            // Under the common path, so each host keeps its own (its /var/lib is this machine's).
+            ("CUTOVER_REMOTE_STATE_DIR".into(), text(self.common().join("var/lib/cutover"))),
         ]
     }
 
