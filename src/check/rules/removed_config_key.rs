@@ -22,8 +22,9 @@
 //!
 //! ## Fix
 //!
-//! Set the key that replaces it (`replaced_by`, named in the help) instead, or drop the step.
-//! A step whose action deletes the key (an action named `….unset`, `….delete`, `….remove` or
+//! Set the key that replaces it (`replaced_by`, named in the help) instead, or drop the step;
+//! where the file still holds the key, delete it with the prelude's `config.unset` (`file`,
+//! `key`), which keeps every other byte and is rolled back with the file. A step whose action deletes the key (an action named `….unset`, `….delete`, `….remove` or
 //! `….drop`) is not reported: removing a removed key is the right thing to do.
 
 use crate::check::Context;
@@ -41,10 +42,11 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let key = row.name.as_str();
+        let unset = format!("; to delete it from the file, `do: config.unset` with `key: {key}`");
         let help = match (&row.replaced_by, &row.why) {
-            (Some(replacement), _) => format!("use `{}` instead", replacement.value),
-            (None, Some(why)) => format!("remove this setting: {}", why.value),
-            (None, None) => format!("remove this setting: {package} {installed} no longer reads it"),
+            (Some(replacement), _) => format!("use `{}` instead{unset}", replacement.value),
+            (None, Some(why)) => format!("remove this setting: {}{unset}", why.value),
+            (None, None) => format!("remove this setting: {package} {installed} no longer reads it{unset}"),
         };
         diagnostics.push(
             Diagnostic::new(
@@ -113,7 +115,10 @@ mod tests {
             diagnostics[0].message,
             "step `keep-fallback` sets `dten.legacy.fallback`, which dten 4.2.0 removed"
         );
-        assert_eq!(diagnostics[0].help.as_deref(), Some("use `dten.hybrid.enable` instead"));
+        assert_eq!(diagnostics[0].help.as_deref(), Some(
+                "use `dten.hybrid.enable` instead; to delete it from the file, `do: config.unset` with `key: \
+                 dten.legacy.fallback`"
+            ));
         assert_eq!(diagnostics[0].secondary.len(), 1);
     }
 
