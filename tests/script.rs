@@ -483,3 +483,44 @@ fn a_step_that_outlives_its_timeout_fails() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "the timeout stopped the command");
     assert!(!directory.join("first").exists(), "the first step was rolled back");
 }
+
+/// A rehearsal whose commands sleep their estimates keeps the schedule `check` promises: steps
+/// one after another, batches one after another, the hosts of a batch at once. It finishes
+/// within 15% of the schedule's total (and not sooner than it).
+#[test]
+fn a_rehearsal_keeps_the_schedule() {
+    let directory = common::scratch("script-schedule");
+    std::fs::write(directory.join("manifest.yaml"), "package: p\nversion: 1.0.0\ncomponents: {}\n").expect("write");
+    std::fs::write(
+        directory.join("inventory.yaml"),
+        "groups:\n  app: [app-1, app-2, app-3, app-4]\nhosts:\n  app-1: {}\n  app-2: {}\n  app-3: {}\n  app-4: {}\n",
+    )
+    .expect("write");
+    // 4 batches of 2s, then one of 3s, one local 1s, 2 batches of 2s: 4×2 + 3 + 1 + 2×2 = 16s.
+    std::fs::write(
+        directory.join("plan.yaml"),
+        "cutover: 1\nplan: schedule\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n\
+         \x20 - { id: one-by-one, run: \"sleep 2\", rollback: \"true\", verify: \"true\", on: app, serial: 1, estimate: 2s }\n\
+         \x20 - { id: all-at-once, run: \"sleep 3\", rollback: \"true\", on: app, estimate: 3s }\n\
+         \x20 - { id: here, run: \"sleep 1\", rollback: \"true\", estimate: 1s }\n\
+         \x20 - { id: halves, run: \"sleep 2\", rollback: \"true\", verify: \"true\", on: app, serial: 50%, estimate: 2s }\n",
+    )
+    .expect("write");
+    let plan = directory.join("plan.yaml");
+    let promised = common::lowered(&plan)["schedule"]["total_seconds"].as_f64().expect("the schedule's total");
+    assert!((promised - 16.0).abs() < f64::EPSILON, "the schedule: {promised}");
+    let script = directory.join("schedule.sh");
+    common::build(&plan, "sh", &script);
+    let started = std::time::Instant::now();
+    let run = Command::new("bash")
+        .arg(&script)
+        .args(["--local", "--parallel", "10"])
+        .current_dir(&directory)
+        .env("CUTOVER_STATE_DIR", directory.join("state"))
+        .output()
+        .expect("runs");
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    assert!(took >= promised, "faster than its own sleeps: {took:.1}s");
+    assert!(took <= promised * 1.15, "the run took {took:.1}s against a schedule of {promised}s");
+}

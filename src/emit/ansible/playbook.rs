@@ -89,11 +89,12 @@ fn play_head(plan: &LoweredPlan, step: &LoweredStep, name: &str, out: &mut Strin
     let host = if local { "\"local\"" } else { "\"{{ inventory_hostname }}\"" };
     let _ = writeln!(out, "    CUTOVER_HOST: {host}");
     // Where the prelude's config.set and config.unset keep their copies on the host: one
-    // folder per host, under `cutover_state_dir` when the run sets it (docs/ansible.md).
-    let folder = if local { "local" } else { "{{ inventory_hostname }}" };
+    // folder per host under `cutover_state_dir`, or `cutover_run_dir` (docs/ansible.md).
+    let folder = if local { "'local'" } else { "inventory_hostname" };
     let _ = writeln!(
         out,
-        "    CUTOVER_RUN_DIR: \"{{{{ cutover_state_dir | default('/var/lib/cutover/{}') }}}}/runs/ansible/{folder}\"",
+        "    CUTOVER_RUN_DIR: \"{{{{ cutover_run_dir | default((cutover_state_dir | default('/var/lib/cutover/{}')) ~ \
+         '/runs/ansible/' ~ {folder}) }}}}\"",
         plan.plan
     );
     out.push_str("  vars:\n");
