@@ -375,6 +375,12 @@ fn dry_run_status_and_rollback() {
     let help = rehearsal.run(&["--help"], None);
     assert_eq!(help.status.code(), Some(0));
     assert!(common::text(&help).contains("--rollback"));
+    // --local runs the real commands on this machine: the help says so, not "a rehearsal" alone.
+    assert!(
+        common::text(&help).contains("for real, here on THIS machine instead of over ssh"),
+        "{}",
+        common::text(&help)
+    );
 
     let output = rehearsal.run(&["--local"], Some("i12_run"));
     assert_eq!(output.status.code(), Some(1));

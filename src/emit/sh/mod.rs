@@ -72,7 +72,8 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
         "\n  --dry-run        print what would run, in order, with rollbacks; change nothing\n  \
          --rollback       undo what the journal holds, newest first, then clean up\n  \
          --status         what is done, in doubt and next\n  \
-         --local          run every host's commands on this machine (CUTOVER_HOST is set): a rehearsal\n  \
+         --local          run every host's commands for real, here on THIS machine instead of over ssh\n                   \
+         (CUTOVER_HOST names the host): for rehearsals with stand-in tools on PATH\n  \
          --parallel N     run at most N hosts of a batch at once (default 10; 1 with --local)\n  \
          --assume-done    after a crash: take an instance in doubt that has no verify as done\n  \
          --assume-failed  after a crash: take it as failed, and roll back\n  \
