@@ -115,17 +115,19 @@ fn logged(log: &[LogLine], host: &str, prefix: &str) -> Vec<u64> {
     log.iter().filter(|line| line.host == host && line.text.starts_with(prefix)).map(|line| line.milliseconds).collect()
 }
 
-/// Lost mid-run: app-3 goes down while it installs the 4.0.3 stop. The others finish that
-/// batch and everything is rolled back except on app-3, which the summary names; nothing after
-/// the stop runs anywhere.
+/// Lost mid-run: app-3 goes down while it verifies the 4.0.3 stop it has just installed. The
+/// others finish that batch and everything is rolled back except on app-3, which the summary
+/// names (exit 3); nothing after the stop runs anywhere. Once app-3 is back, `--rollback`
+/// rolls it back too, the instance it was cut off in included (its outcome was unknown).
 #[test]
 fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
     let fleet = Fleet::start("script-lost", &["app-1", "app-2", "app-3", "db-1"]);
     let script = Script::dten(&fleet);
-    let install_stop = "apt-get install -y -qq --allow-downgrades -o Dpkg::Options::=--force-confold dten-core=4.0.3";
-    fleet.delay("app-3", install_stop, Duration::from_secs(60));
+    // The verify of install-core-4-0-3, the first dpkg-query of the run.
+    let verify_stop = "dpkg-query -W -f=${Version} dten-core";
+    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
     let mut run = script.spawn();
-    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-3" && line.text.starts_with(install_stop));
+    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-3" && line.text == verify_stop);
     fleet.stop("app-3");
     let status = run.wait().expect("the script ends");
     let output = script.spawned_output();
@@ -166,22 +168,44 @@ fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
         "{summary}"
     );
 
-    for host in ["app-1", "app-2"] {
+    let rolled_back = |host: &str| {
         assert_eq!(fleet.installed(host, "dten-core"), "3.9.2", "{host}");
         assert_eq!(fleet.installed(host, "dten-agent"), "3.9.2", "{host}");
         assert_eq!(read(&fleet.root(host).join("etc/dten/dten.conf")), common::DTEN_CONFIG, "{host}");
         assert_eq!(read(&fleet.root(host).join("etc/cron.d/dten-compact")), "0 3 * * * dten dtenctl compact\n");
         let calls = fleet.calls(host);
-        assert!(calls.iter().any(|call| call.ends_with(" dten-core=4.0.3")), "{host}: {calls:#?}");
-        assert!(calls.last().is_some_and(|call| call.ends_with(" dten-agent.service")), "{host}: {calls:#?}");
+        assert_eq!(calls.last().map(String::as_str), Some(&*format!("{host} systemctl start dten-agent.service")));
+    };
+    for host in ["app-1", "app-2"] {
+        rolled_back(host);
+        assert!(fleet.calls(host).iter().any(|call| call.ends_with(" dten-core=4.0.3")), "{host}");
     }
+    // app-3 as it was cut off: the stop installed, nothing of it rolled back.
+    assert_eq!(fleet.installed("app-3", "dten-core"), "4.0.3");
+    assert_eq!(
+        read(&fleet.root("app-3").join("etc/dten/dten.conf")),
+        common::DTEN_CONFIG.replace("dten.legacy.fallback = true\n", "")
+    );
+    assert!(fleet.root("app-3").join("etc/cron.d/dten-compact.cutover-paused").exists());
+    assert_eq!(fleet.calls("app-3").last().map(String::as_str), Some(&*format!("app-3 {verify_stop}")));
+    let db_calls = fleet.calls("db-1");
+    assert!(db_calls.last().is_some_and(|call| call.contains("pg_restore --clean")), "{db_calls:#?}");
     // Nothing after the stop ran anywhere: no 4.2.0, no migration, on no host nor the controller.
     let log = fleet.log();
     assert!(
         !log.iter().any(|line| line.text.contains("=4.2.0") || line.text.starts_with("dtenctl migrate apply")),
         "{log:#?}"
     );
-    assert!(!fleet.calls("app-3").iter().any(|call| call.contains("systemctl start")), "app-3 was not touched again");
+
+    // app-3 back: `--rollback` undoes what it had done, and nothing on the others.
+    fleet.clear_faults("app-3");
+    fleet.start_again("app-3");
+    let others: Vec<Vec<String>> = ["app-1", "app-2", "db-1"].iter().map(|host| fleet.calls(host)).collect();
+    let rollback = script.run(&["--rollback"]);
+    assert_eq!(rollback.status.code(), Some(0), "{}", common::text(&rollback));
+    rolled_back("app-3");
+    let after: Vec<Vec<String>> = ["app-1", "app-2", "db-1"].iter().map(|host| fleet.calls(host)).collect();
+    assert_eq!(after, others, "--rollback touched a host already rolled back");
 }
 
 /// A command that outlives its timeout is ended on the host: it never finishes later.

@@ -50,7 +50,8 @@
 //!   `root(HOST)/stub/faults`.
 //! - `delay(HOST, "apt-get install", duration)`: from then on every such stub call on HOST is
 //!   logged, then waits `duration` before it does anything, so that a test can act while it
-//!   runs (stop the host, kill the runner). A line of `root(HOST)/stub/delays`.
+//!   runs (stop the host, kill the runner). A line of `root(HOST)/stub/delays`; `clear_faults`
+//!   ends it too.
 //! - `systemctl reboot` on a host returns at once, as the real one does; `reboot_delay`
 //!   (default 300 ms) later the host goes down, empties its `/tmp`, stays down for `downtime`
 //!   (default 2 s, `set_downtime`), gets a new boot id and comes back on the same address and
@@ -337,9 +338,10 @@ impl Fleet {
         }
     }
 
-    /// Ends every fault of `host`.
+    /// Ends every fault and every delay of `host`.
     pub fn clear_faults(&self, host: &str) {
         let _ = std::fs::remove_file(self.root(host).join("stub/faults"));
+        let _ = std::fs::remove_file(self.root(host).join("stub/delays"));
     }
 
     /// The fleet-wide log: every stub call and every change of a host, in order of time.

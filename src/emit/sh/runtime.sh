@@ -275,15 +275,15 @@ load_journal() {
       undo) STATE[argument]=undoing ;;
       undone) STATE[argument]=undone ;;
       undo-failed) STATE[argument]="done" ;;
-      undo-unreachable)
-        STATE[argument]="done"
-        UNREACHED[${HOST[argument]}]=1
-        ;;
+      undo-unreachable) STATE[argument]="done" ;;
       dropped) DROPPED[$argument]=1 ;;
       complete | rolled-back) MODE=$event ;;
     esac
     # `read` fails on a last line without its line break: a line cut short, ignored.
   done <"$JOURNAL"
+  # Whether a host can be reached is a fact of one invocation, not of the journal: a host
+  # that was down may be back, and this run tries it again (--rollback "tries again").
+  UNREACHED=()
 }
 
 # Instance N failed (`failed`) or could not reach its host (`unreachable`).
@@ -503,7 +503,7 @@ roll_back() {
   local index status
   for index in "$@"; do
     [[ ${STATE[index]:-} == "done" || ${STATE[index]:-} == undoing || ${STATE[index]:-} == failed ||
-      ${STATE[index]:-} == started ]] || continue
+      ${STATE[index]:-} == started || ${STATE[index]:-} == unreachable ]] || continue
     [[ -n ${BROKEN[${HOST[index]}]:-} ]] && continue
     if [[ -n ${UNREACHED[${HOST[index]}]:-} && ${UNDO[index]} == rollback ]]; then
       BROKEN[${HOST[index]}]=1
@@ -597,8 +597,9 @@ roll_back_everything() {
   local -a order=()
   for ((position = ${#STARTED_ORDER[@]} - 1; position >= 0; position--)); do
     index=${STARTED_ORDER[position]}
-    [[ ${STATE[index]:-} == failed || ${STATE[index]:-} == undoing || ${STATE[index]:-} == started ]] &&
-      order+=("$index")
+    # An instance cut off from its host may have done its work: undone like one that failed.
+    [[ ${STATE[index]:-} == failed || ${STATE[index]:-} == undoing || ${STATE[index]:-} == started ||
+      ${STATE[index]:-} == unreachable ]] && order+=("$index")
   done
   for ((position = ${#DONE_ORDER[@]} - 1; position >= 0; position--)); do
     order+=("${DONE_ORDER[position]}")
