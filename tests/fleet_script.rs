@@ -568,3 +568,27 @@ fn a_serial_reboot_takes_one_host_down_at_a_time() {
         assert!(back < down, "{} went down before {} was back: {log:#?}", pair[1], pair[0]);
     }
 }
+
+/// A host lost within `max_fail` cannot be rolled back: the run finishes on the others, but the
+/// script does not say the host was rolled back, and exits 3 for a person to look.
+#[test]
+fn a_host_lost_within_max_fail_is_not_reported_rolled_back() {
+    let fleet = Fleet::start("script-max-fail-lost", &FOUR);
+    fleet.delay("app-2", "logger first", Duration::from_secs(60));
+    let script = Script::new(&fleet, "tolerant-lost", &FOUR, MAX_FAIL_STEPS);
+    let mut run = script.spawn();
+    fleet.wait_for_log(Duration::from_secs(30), |line| line.host == "app-2" && line.text == "logger first");
+    fleet.stop("app-2");
+    let status = run.wait().expect("the script ends");
+    let output = script.spawned_output();
+    assert_eq!(status.code(), Some(3), "{output}");
+    assert!(!output.contains("were rolled back"), "{output}");
+    assert!(
+        output.contains("not rolled back on app-2 (a rollback failed, or the host could not be reached)"),
+        "{output}"
+    );
+    assert!(lines(&fleet, "app-2", "trace").is_empty(), "app-2 was cut off before its command: {output}");
+    for host in ["app-1", "app-3", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {output}");
+    }
+}

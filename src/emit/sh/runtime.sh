@@ -801,11 +801,17 @@ run_forward() {
   mapfile -t ran < <(started_newest_first)
   run_cleanups "${ran[@]}"
   note complete
-  local host dropped=""
+  local host dropped="" left=""
   for host in "${!DROPPED[@]}"; do
-    dropped+=" $host"
+    # A dropped host whose rollback failed or could not reach it is not rolled back.
+    if [[ -n ${BROKEN[$host]:-} ]]; then left+=" $host"; else dropped+=" $host"; fi
   done
-  if [[ -n $dropped ]]; then
+  if [[ -n $left ]]; then
+    say "plan $CUTOVER_PLAN done, except on hosts that failed within max_fail:$dropped$left"
+    notify failed "plan $CUTOVER_PLAN done, except on$dropped$left; not rolled back on$left"
+    shout "not rolled back on$left (a rollback failed, or the host could not be reached): a person must look"
+    exit 3
+  elif [[ -n $dropped ]]; then
     say "plan $CUTOVER_PLAN done, except on hosts that failed within max_fail and were rolled back:$dropped"
     notify "done" "plan $CUTOVER_PLAN done, except on$dropped (rolled back)"
   else
