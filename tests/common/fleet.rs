@@ -48,6 +48,10 @@
 //! - `fail(HOST, "dtenctl migrate apply")`: from then on every stub call on HOST whose
 //!   `TOOL ARGS…` starts with that text exits 1 (`clear_faults` ends it). It is a line of
 //!   `root(HOST)/stub/faults`.
+//! - `delay(HOST, "apt-get install", duration)`: from then on every such stub call on HOST is
+//!   logged, then waits `duration` before it does anything, so that a test can act while it
+//!   runs (stop the host, kill the runner). A line of `root(HOST)/stub/delays`; `clear_faults`
+//!   ends it too.
 //! - `systemctl reboot` on a host returns at once, as the real one does; `reboot_delay`
 //!   (default 300 ms) later the host goes down, empties its `/tmp`, stays down for `downtime`
 //!   (default 2 s, `set_downtime`), gets a new boot id and comes back on the same address and
@@ -307,9 +311,37 @@ impl Fleet {
         writeln!(faults, "{call}").expect("write fault");
     }
 
-    /// Ends every fault of `host`.
+    /// Makes every stub call on `host` whose `TOOL ARGS…` starts with `call` wait `delay`,
+    /// once it is logged, before it does anything.
+    pub fn delay(&self, host: &str, call: &str, delay: Duration) {
+        use std::io::Write as _;
+        assert!(!call.contains('\n'), "a delay is one line");
+        let mut delays = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root(host).join("stub/delays"))
+            .expect("delays file");
+        writeln!(delays, "{} {call}", delay.as_millis()).expect("write delay");
+    }
+
+    /// Waits until a line of `log()` satisfies `found`, for at most `timeout`; returns it, or
+    /// panics with the log.
+    pub fn wait_for_log(&self, timeout: Duration, found: impl Fn(&LogLine) -> bool) -> LogLine {
+        let started = Instant::now();
+        loop {
+            let log = self.log();
+            if let Some(line) = log.iter().find(|line| found(line)) {
+                return line.clone();
+            }
+            assert!(started.elapsed() < timeout, "not in the fleet log after {timeout:?}: {log:#?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Ends every fault and every delay of `host`.
     pub fn clear_faults(&self, host: &str) {
         let _ = std::fs::remove_file(self.root(host).join("stub/faults"));
+        let _ = std::fs::remove_file(self.root(host).join("stub/delays"));
     }
 
     /// The fleet-wide log: every stub call and every change of a host, in order of time.

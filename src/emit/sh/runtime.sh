@@ -275,15 +275,15 @@ load_journal() {
       undo) STATE[argument]=undoing ;;
       undone) STATE[argument]=undone ;;
       undo-failed) STATE[argument]="done" ;;
-      undo-unreachable)
-        STATE[argument]="done"
-        UNREACHED[${HOST[argument]}]=1
-        ;;
+      undo-unreachable) STATE[argument]="done" ;;
       dropped) DROPPED[$argument]=1 ;;
       complete | rolled-back) MODE=$event ;;
     esac
     # `read` fails on a last line without its line break: a line cut short, ignored.
   done <"$JOURNAL"
+  # Whether a host can be reached is a fact of one invocation, not of the journal: a host
+  # that was down may be back, and this run tries it again (--rollback "tries again").
+  UNREACHED=()
 }
 
 # Instance N failed (`failed`) or could not reach its host (`unreachable`).
@@ -503,7 +503,7 @@ roll_back() {
   local index status
   for index in "$@"; do
     [[ ${STATE[index]:-} == "done" || ${STATE[index]:-} == undoing || ${STATE[index]:-} == failed ||
-      ${STATE[index]:-} == started ]] || continue
+      ${STATE[index]:-} == started || ${STATE[index]:-} == unreachable ]] || continue
     [[ -n ${BROKEN[${HOST[index]}]:-} ]] && continue
     if [[ -n ${UNREACHED[${HOST[index]}]:-} && ${UNDO[index]} == rollback ]]; then
       BROKEN[${HOST[index]}]=1
@@ -597,8 +597,9 @@ roll_back_everything() {
   local -a order=()
   for ((position = ${#STARTED_ORDER[@]} - 1; position >= 0; position--)); do
     index=${STARTED_ORDER[position]}
-    [[ ${STATE[index]:-} == failed || ${STATE[index]:-} == undoing || ${STATE[index]:-} == started ]] &&
-      order+=("$index")
+    # An instance cut off from its host may have done its work: undone like one that failed.
+    [[ ${STATE[index]:-} == failed || ${STATE[index]:-} == undoing || ${STATE[index]:-} == started ||
+      ${STATE[index]:-} == unreachable ]] && order+=("$index")
   done
   for ((position = ${#DONE_ORDER[@]} - 1; position >= 0; position--)); do
     order+=("${DONE_ORDER[position]}")
@@ -800,11 +801,17 @@ run_forward() {
   mapfile -t ran < <(started_newest_first)
   run_cleanups "${ran[@]}"
   note complete
-  local host dropped=""
+  local host dropped="" left=""
   for host in "${!DROPPED[@]}"; do
-    dropped+=" $host"
+    # A dropped host whose rollback failed or could not reach it is not rolled back.
+    if [[ -n ${BROKEN[$host]:-} ]]; then left+=" $host"; else dropped+=" $host"; fi
   done
-  if [[ -n $dropped ]]; then
+  if [[ -n $left ]]; then
+    say "plan $CUTOVER_PLAN done, except on hosts that failed within max_fail:$dropped$left"
+    notify failed "plan $CUTOVER_PLAN done, except on$dropped$left; not rolled back on$left"
+    shout "not rolled back on$left (a rollback failed, or the host could not be reached): a person must look"
+    exit 3
+  elif [[ -n $dropped ]]; then
     say "plan $CUTOVER_PLAN done, except on hosts that failed within max_fail and were rolled back:$dropped"
     notify "done" "plan $CUTOVER_PLAN done, except on$dropped (rolled back)"
   else

@@ -1,0 +1,594 @@
+//! The generated script run for real over the real-ssh fleet (tests/common/fleet.rs): a host
+//! lost mid-run, remote timeouts, a runner killed while a command runs and while it rolls
+//! back, config edits, a batch's parallelism, `max_fail`, a large command and rolling reboots.
+//! Each test asserts the outcome host by host. Never `--local`, never a fake ssh.
+
+mod common;
+
+use common::fleet::{self, Fleet, LogLine};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+/// A plan set of its own under the fleet's folder, its script built, and its own state folder.
+struct Script<'a> {
+    fleet: &'a Fleet,
+    directory: PathBuf,
+    path: PathBuf,
+}
+
+impl<'a> Script<'a> {
+    /// Plan `name` in `fleet.directory()/name`: a manifest with no components, an inventory
+    /// whose group `app` holds `hosts`, and `steps` (the items of `steps:`, where `COMMON`
+    /// stands for `fleet.common()`).
+    fn new(fleet: &'a Fleet, name: &str, hosts: &[&str], steps: &str) -> Self {
+        let directory = fleet.directory().join(name);
+        let common = fleet.common();
+        let steps = steps.replace("COMMON", common.to_str().expect("UTF-8 path"));
+        common::write_tree(
+            &directory,
+            &[
+                ("manifest.yaml", "package: p\nversion: 1.0.0\ncomponents: {}\n"),
+                ("inventory.yaml", &format!("groups:\n  app: [{}]\n", hosts.join(", "))),
+                (
+                    "plan.yaml",
+                    &format!(
+                        "cutover: 1\nplan: {name}\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n{steps}"
+                    ),
+                ),
+            ],
+        );
+        let path = directory.join(format!("{name}.sh"));
+        common::build(&directory.join("plan.yaml"), "sh", &path);
+        Self { fleet, directory, path }
+    }
+
+    /// The dten plan set of `fleet::dten`.
+    fn dten(fleet: &'a Fleet) -> Self {
+        let directory = fleet::dten(fleet);
+        let path = directory.join("dten.sh");
+        common::build(&directory.join("plan.yaml"), "sh", &path);
+        Self { fleet, directory, path }
+    }
+
+    /// The script with `arguments`, the fleet's environment and this plan set's state folder.
+    fn command(&self, arguments: &[&str]) -> Command {
+        let mut command = self.fleet.command("bash");
+        command.arg(&self.path).args(arguments).current_dir(&self.directory).env("CUTOVER_STATE_DIR", self.state());
+        command
+    }
+
+    fn state(&self) -> PathBuf {
+        self.directory.join("state")
+    }
+
+    fn run(&self, arguments: &[&str]) -> Output {
+        self.command(arguments).output().expect("the script runs")
+    }
+
+    /// Starts the script in the background, its output in `NAME.out` (not a pipe: the
+    /// commands it leaves behind when killed would hold a pipe open).
+    fn spawn(&self) -> Child {
+        let output = std::fs::File::create(self.output_file()).expect("output file");
+        self.command(&[])
+            .stdout(output.try_clone().expect("output file"))
+            .stderr(output)
+            .spawn()
+            .expect("the script starts")
+    }
+
+    fn output_file(&self) -> PathBuf {
+        self.path.with_extension("out")
+    }
+
+    fn spawned_output(&self) -> String {
+        std::fs::read_to_string(self.output_file()).unwrap_or_default()
+    }
+
+    /// Reruns the script until the lock a killed run left to its commands is free (a rerun
+    /// that is refused changes nothing); returns the first rerun that was not refused.
+    fn rerun_once_free(&self, timeout: Duration) -> Output {
+        let started = Instant::now();
+        loop {
+            let output = self.run(&[]);
+            if !(output.status.code() == Some(2) && common::text(&output).contains("lock")) {
+                return output;
+            }
+            assert!(started.elapsed() < timeout, "the lock is still held after {timeout:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Host `host`'s file `name` under `common()`, as lines; none when it does not exist.
+fn lines(fleet: &Fleet, host: &str, name: &str) -> Vec<String> {
+    common::read_lines(&fleet.root(host).join(name))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// The `text`s of the log lines of `host` that start with `prefix`.
+fn logged(log: &[LogLine], host: &str, prefix: &str) -> Vec<u64> {
+    log.iter().filter(|line| line.host == host && line.text.starts_with(prefix)).map(|line| line.milliseconds).collect()
+}
+
+/// Lost mid-run: app-3 goes down while it verifies the 4.0.3 stop it has just installed. The
+/// others finish that batch and everything is rolled back except on app-3, which the summary
+/// names (exit 3); nothing after the stop runs anywhere. Once app-3 is back, `--rollback`
+/// rolls it back too, the instance it was cut off in included (its outcome was unknown).
+#[test]
+fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
+    let fleet = Fleet::start("script-lost", &["app-1", "app-2", "app-3", "db-1"]);
+    let script = Script::dten(&fleet);
+    // The verify of install-core-4-0-3, the first dpkg-query of the run.
+    let verify_stop = "dpkg-query -W -f=${Version} dten-core";
+    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
+    let mut run = script.spawn();
+    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-3" && line.text == verify_stop);
+    fleet.stop("app-3");
+    let status = run.wait().expect("the script ends");
+    let output = script.spawned_output();
+    assert_eq!(status.code(), Some(3), "{output}");
+
+    let summary = output.split("\nsummary of plan dten-4.2: ").nth(1).unwrap_or_else(|| panic!("{output}"));
+    assert!(summary.starts_with("install-core-4-0-3 failed on app-3\n"), "{summary}");
+    assert!(summary.lines().any(|line| line.split_whitespace().eq(["unreachable:", "app-3"])), "{summary}");
+    assert!(
+        summary.lines().any(|line| line.split_whitespace().eq([
+            "unreachable:",
+            "[22/45]",
+            "install-core-4-0-3",
+            "@",
+            "app-3"
+        ])),
+        "{summary}"
+    );
+    let still: Vec<&str> = summary
+        .lines()
+        .skip_while(|line| line.trim() != "still done, not rolled back:")
+        .skip(1)
+        .take_while(|line| line.starts_with("    "))
+        .map(str::trim)
+        .collect();
+    let mut still = still;
+    still.sort_unstable();
+    let reason = "(app-3 could not be reached: its state is unknown)";
+    assert_eq!(
+        still,
+        [
+            format!("[09/45] stop-agent @ app-3 {reason}"),
+            format!("[12/45] pause-compaction @ app-3 {reason}"),
+            format!("[15/45] stop-core @ app-3 {reason}"),
+            format!("[18/45] drop-legacy-fallback @ app-3 {reason}"),
+            format!("[22/45] install-core-4-0-3 @ app-3 {reason}"),
+        ],
+        "{summary}"
+    );
+
+    let rolled_back = |host: &str| {
+        assert_eq!(fleet.installed(host, "dten-core"), "3.9.2", "{host}");
+        assert_eq!(fleet.installed(host, "dten-agent"), "3.9.2", "{host}");
+        assert_eq!(read(&fleet.root(host).join("etc/dten/dten.conf")), common::DTEN_CONFIG, "{host}");
+        assert_eq!(read(&fleet.root(host).join("etc/cron.d/dten-compact")), "0 3 * * * dten dtenctl compact\n");
+        let calls = fleet.calls(host);
+        assert_eq!(calls.last().map(String::as_str), Some(&*format!("{host} systemctl start dten-agent.service")));
+    };
+    for host in ["app-1", "app-2"] {
+        rolled_back(host);
+        assert!(fleet.calls(host).iter().any(|call| call.ends_with(" dten-core=4.0.3")), "{host}");
+    }
+    // app-3 as it was cut off: the stop installed, nothing of it rolled back.
+    assert_eq!(fleet.installed("app-3", "dten-core"), "4.0.3");
+    assert_eq!(
+        read(&fleet.root("app-3").join("etc/dten/dten.conf")),
+        common::DTEN_CONFIG.replace("dten.legacy.fallback = true\n", "")
+    );
+    assert!(fleet.root("app-3").join("etc/cron.d/dten-compact.cutover-paused").exists());
+    assert_eq!(fleet.calls("app-3").last().map(String::as_str), Some(&*format!("app-3 {verify_stop}")));
+    let db_calls = fleet.calls("db-1");
+    assert!(db_calls.last().is_some_and(|call| call.contains("pg_restore --clean")), "{db_calls:#?}");
+    // Nothing after the stop ran anywhere: no 4.2.0, no migration, on no host nor the controller.
+    let log = fleet.log();
+    assert!(
+        !log.iter().any(|line| line.text.contains("=4.2.0") || line.text.starts_with("dtenctl migrate apply")),
+        "{log:#?}"
+    );
+
+    // app-3 back: `--rollback` undoes what it had done, and nothing on the others.
+    fleet.clear_faults("app-3");
+    fleet.start_again("app-3");
+    let others: Vec<Vec<String>> = ["app-1", "app-2", "db-1"].iter().map(|host| fleet.calls(host)).collect();
+    let rollback = script.run(&["--rollback"]);
+    assert_eq!(rollback.status.code(), Some(0), "{}", common::text(&rollback));
+    rolled_back("app-3");
+    let after: Vec<Vec<String>> = ["app-1", "app-2", "db-1"].iter().map(|host| fleet.calls(host)).collect();
+    assert_eq!(after, others, "--rollback touched a host already rolled back");
+}
+
+/// A command that outlives its timeout is ended on the host: it never finishes later.
+#[test]
+fn a_timeout_ends_the_remote_command() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-timeout", &hosts);
+    let script = Script::new(
+        &fleet,
+        "slow",
+        &hosts,
+        "  - id: slow\n    on: app\n    run: \"sleep 6; touch COMMON/marker\"\n    rollback: \"touch COMMON/rolled-back\"\n    timeout: 2s\n",
+    );
+    let started = Instant::now();
+    let run = script.run(&[]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
+    assert!(elapsed < Duration::from_secs(6), "the run waited for the command: {elapsed:?}");
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(elapsed));
+    for host in hosts {
+        assert!(!fleet.root(host).join("marker").exists(), "{host}: the command ran on after its timeout");
+        assert!(fleet.root(host).join("rolled-back").exists(), "{host}: not rolled back");
+    }
+}
+
+/// The runner killed (-9) while a command runs: its ssh goes on and keeps the lock, so a rerun
+/// is refused; once it is done, a rerun verifies the instance in doubt instead of running it
+/// again.
+#[test]
+fn a_killed_runner_is_refused_until_its_command_ends_then_verified() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-killed", &hosts);
+    let script = Script::new(
+        &fleet,
+        "counted",
+        &hosts,
+        "  - id: count\n    on: app\n    run: \"logger counting; sleep 3; echo counted >> COMMON/counter\"\n    \
+         verify: \"grep -qx counted COMMON/counter\"\n    rollback: \"rm -f COMMON/counter\"\n",
+    );
+    let mut run = script.spawn();
+    for host in hosts {
+        fleet.wait_for_log(Duration::from_secs(20), |line| line.host == host && line.text == "logger counting");
+    }
+    run.kill().expect("kill -9 the runner");
+    run.wait().expect("the runner is gone");
+
+    let refused = script.run(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", common::text(&refused));
+    assert!(common::stderr(&refused).contains("holds"), "{}", common::text(&refused));
+    assert!(common::stderr(&refused).contains("/lock; nothing was done"), "{}", common::text(&refused));
+    for host in hosts {
+        assert!(lines(&fleet, host, "counter").is_empty(), "{host}: the refused run did something");
+    }
+
+    let rerun = script.rerun_once_free(Duration::from_secs(20));
+    let text = common::text(&rerun);
+    assert_eq!(rerun.status.code(), Some(0), "{text}");
+    for host in hosts {
+        let [doubt, verified] = [" … in doubt (the last run stopped while it ran): verifying", " … verified done"]
+            .map(|end| format!("count @ {host}{end}"));
+        assert!(text.contains(&doubt) && text.contains(&verified), "{host}: {text}");
+        assert_eq!(lines(&fleet, host, "counter"), ["counted"], "{host}: run once");
+    }
+    assert!(!text.contains("… ok"), "nothing ran again: {text}");
+    assert!(text.contains("plan counted done"), "{text}");
+}
+
+/// The runner killed (-9) while it rolls back: `--status` says it was rolling back, and the
+/// rerun goes on rolling back (the interrupted rollback again, then the rest), never forward.
+#[test]
+fn a_runner_killed_while_rolling_back_resumes_rolling_back() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-killed-undo", &hosts);
+    let script = Script::new(
+        &fleet,
+        "undone",
+        &hosts,
+        "  - id: one\n    on: app\n    run: \"echo run1 >> COMMON/trace\"\n    rollback: \"echo undo1 >> COMMON/trace\"\n\
+         \x20 - id: two\n    on: app\n    after: [one]\n    run: \"echo run2 >> COMMON/trace\"\n    \
+         rollback: \"logger undo2; sleep 3; echo undo2 >> COMMON/trace\"\n\
+         \x20 - id: three\n    on: app\n    after: [two]\n    run: \"echo run3 >> COMMON/trace; false\"\n    \
+         rollback: \"echo undo3 >> COMMON/trace\"\n",
+    );
+    let mut run = script.spawn();
+    let first = fleet.wait_for_log(Duration::from_secs(30), |line| line.text == "logger undo2");
+    run.kill().expect("kill -9 the runner");
+    run.wait().expect("the runner is gone");
+    let interrupted = first.host.as_str();
+    let other = if interrupted == "app-1" { "app-2" } else { "app-1" };
+
+    let status = script.run(&["--status"]);
+    assert_eq!(status.status.code(), Some(0), "{}", common::text(&status));
+    let status_text = common::stdout(&status);
+    assert!(
+        status_text.contains("\nrolling back: a rerun or --rollback goes on rolling back, never forward\n"),
+        "{status_text}"
+    );
+    // Instances 3 and 4 are step two on app-1 and app-2.
+    let two = if interrupted == "app-1" { 3 } else { 4 };
+    assert!(
+        status_text
+            .contains(&format!("in doubt  [{two}/6] two @ {interrupted} (its rollback was running: it runs again)")),
+        "{status_text}"
+    );
+
+    let rerun = script.rerun_once_free(Duration::from_secs(20));
+    let text = common::text(&rerun);
+    assert_eq!(rerun.status.code(), Some(1), "{text}");
+    assert!(text.contains("was rolling back when it stopped: rolling back, never forward"), "{text}");
+    assert_eq!(
+        lines(&fleet, interrupted, "trace"),
+        ["run1", "run2", "run3", "undo3", "undo2", "undo2", "undo1"],
+        "{interrupted}: the interrupted rollback ran again, then the rest: {text}"
+    );
+    assert_eq!(lines(&fleet, other, "trace"), ["run1", "run2", "run3", "undo3", "undo2", "undo1"], "{other}: {text}");
+    let after = script.run(&["--status"]);
+    assert!(common::stdout(&after).contains("rolled back: the next run starts over"), "{}", common::text(&after));
+}
+
+const APP_CONFIG: &str = "# app.conf: alpha and beta are set by the plan\nalphabet = kept\nalpha = 1\n\
+    # alpha = in a comment\n\n  beta: two  \ngamma=3\ttabbed\r\nunicode = é ✓\nlast = line\n";
+
+fn config_steps(failing: bool) -> String {
+    let mut steps = String::from(
+        "  - id: set-alpha\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: alpha, value: new-a }\n    on: app\n\
+         \x20 - id: set-beta\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: beta, value: \"new b\" }\n    \
+         on: app\n    after: [set-alpha]\n",
+    );
+    if failing {
+        steps
+            .push_str("  - id: boom\n    on: app\n    after: [set-beta]\n    run: \"false\"\n    rollback: \"true\"\n");
+    }
+    steps
+}
+
+/// Two config.set steps on one file: both keys set, every other byte as it was.
+#[test]
+fn two_config_sets_on_one_file_keep_every_other_byte() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-config", &hosts);
+    for host in hosts {
+        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
+    }
+    let script = Script::new(&fleet, "config-twice", &hosts, &config_steps(false));
+    let run = script.run(&[]);
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    let expected = APP_CONFIG.replace("alpha = 1\n", "alpha = new-a\n").replace("  beta: two  \n", "beta = new b\n");
+    for host in hosts {
+        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), expected, "{host}");
+    }
+}
+
+/// Two config.set steps on one file, then a failure: the file is back byte for byte.
+#[test]
+fn two_config_sets_on_one_file_roll_back_byte_for_byte() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-config-undo", &hosts);
+    for host in hosts {
+        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
+    }
+    let script = Script::new(&fleet, "config-undone", &hosts, &config_steps(true));
+    let run = script.run(&[]);
+    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
+    for host in hosts {
+        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), APP_CONFIG, "{host}");
+    }
+}
+
+/// A hand edit made between two plans' runs survives the second plan's rollback: it restores
+/// its own copy, taken before its own first edit.
+#[test]
+fn a_hand_edit_between_two_runs_survives_the_second_runs_rollback() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-hand-edit", &hosts);
+    for host in hosts {
+        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
+    }
+    let first = Script::new(
+        &fleet,
+        "first",
+        &hosts,
+        "  - id: set-x\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: x, value: \"1\" }\n    on: app\n",
+    );
+    let run = first.run(&[]);
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    let after_first = format!("{APP_CONFIG}x = 1\n");
+    for host in hosts {
+        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), after_first, "{host}");
+    }
+    let edited = after_first.replace("gamma=3", "gamma=4 # by hand") + "by.hand = yes\n";
+    std::fs::write(fleet.root("app-1").join("etc/app.conf"), &edited).expect("hand edit");
+
+    let second = Script::new(
+        &fleet,
+        "second",
+        &hosts,
+        "  - id: set-y\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: y, value: \"2\" }\n    on: app\n\
+         \x20 - id: boom\n    on: app\n    after: [set-y]\n    run: \"false\"\n    rollback: \"true\"\n",
+    );
+    let run = second.run(&[]);
+    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
+    assert_eq!(read(&fleet.root("app-1").join("etc/app.conf")), edited, "app-1: the hand edit is gone");
+    assert_eq!(read(&fleet.root("app-2").join("etc/app.conf")), after_first, "app-2");
+}
+
+/// The hosts' `[start, end]` of the nap step in `log`, from `since` on.
+fn naps(log: &[LogLine], hosts: &[&str], since: u64) -> Vec<(u64, u64)> {
+    hosts
+        .iter()
+        .map(|host| {
+            let starts: Vec<u64> =
+                logged(log, host, "logger nap-start").into_iter().filter(|&at| at >= since).collect();
+            let ends: Vec<u64> = logged(log, host, "logger nap-end").into_iter().filter(|&at| at >= since).collect();
+            assert!(starts.len() == 1 && ends.len() == 1, "{host}: {log:#?}");
+            (starts[0], ends[0])
+        })
+        .collect()
+}
+
+/// The most naps under way at one moment.
+fn most_at_once(naps: &[(u64, u64)]) -> usize {
+    naps.iter()
+        .map(|&(start, _)| {
+            naps.iter().filter(|&&(other_start, other_end)| other_start <= start && start < other_end).count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A batch's hosts run at once (10 by default), and at most `--parallel N` at a time.
+#[test]
+fn a_batch_runs_its_hosts_at_once_up_to_parallel() {
+    let hosts = ["app-1", "app-2", "app-3", "app-4", "app-5", "app-6"];
+    let fleet = Fleet::start("script-parallel", &hosts);
+    let steps =
+        "  - id: nap\n    on: app\n    run: \"logger nap-start; sleep 2; logger nap-end\"\n    rollback: \"true\"\n";
+    let at_once = Script::new(&fleet, "at-once", &hosts, steps);
+    let started = Instant::now();
+    let run = at_once.run(&[]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+    let log = fleet.log();
+    let all = naps(&log, &hosts, 0);
+    assert_eq!(most_at_once(&all), 6, "every nap overlaps every other: {all:?}");
+
+    let two_at_a_time = Script::new(&fleet, "two-at-a-time", &hosts, steps);
+    let since = log.last().map_or(0, |line| line.milliseconds + 1);
+    let started = Instant::now();
+    let run = two_at_a_time.run(&["--parallel", "2"]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    assert!(elapsed >= Duration::from_secs(6), "{elapsed:?}");
+    let paired = naps(&fleet.log(), &hosts, since);
+    assert_eq!(most_at_once(&paired), 2, "{paired:?}");
+}
+
+const MAX_FAIL_STEPS: &str = "  - id: first\n    on: app\n    max_fail: 1\n    run: \"logger first; echo first >> COMMON/trace\"\n    \
+    rollback: \"echo undo-first >> COMMON/trace\"\n\
+    \x20 - id: second\n    on: app\n    after: [first]\n    run: \"echo second >> COMMON/trace\"\n    \
+    rollback: \"echo undo-second >> COMMON/trace\"\n";
+
+const FOUR: [&str; 4] = ["app-1", "app-2", "app-3", "app-4"];
+
+/// One host failing within `max_fail` is rolled back and leaves the run; the others finish.
+#[test]
+fn a_failure_within_max_fail_rolls_back_that_host_only() {
+    let fleet = Fleet::start("script-max-fail", &FOUR);
+    fleet.fail("app-2", "logger first");
+    let script = Script::new(&fleet, "tolerant", &FOUR, MAX_FAIL_STEPS);
+    let run = script.run(&[]);
+    let text = common::text(&run);
+    assert_eq!(run.status.code(), Some(0), "{text}");
+    assert!(text.contains("done, except on hosts that failed within max_fail and were rolled back: app-2"), "{text}");
+    assert_eq!(lines(&fleet, "app-2", "trace"), ["undo-first"], "app-2: {text}");
+    for host in ["app-1", "app-3", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {text}");
+    }
+}
+
+/// Two hosts failing beyond `max_fail: 1`: the whole plan rolls back.
+#[test]
+fn failures_beyond_max_fail_roll_everything_back() {
+    let fleet = Fleet::start("script-max-fail-over", &FOUR);
+    fleet.fail("app-2", "logger first");
+    fleet.fail("app-3", "logger first");
+    let script = Script::new(&fleet, "intolerant", &FOUR, MAX_FAIL_STEPS);
+    let run = script.run(&[]);
+    let text = common::text(&run);
+    assert_eq!(run.status.code(), Some(1), "{text}");
+    for host in ["app-2", "app-3"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["undo-first"], "{host}: {text}");
+    }
+    for host in ["app-1", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "undo-first"], "{host}: {text}");
+    }
+}
+
+/// A 200 KB command reaches every host whole: its literal lands byte for byte.
+#[test]
+fn a_200_kb_command_reaches_every_host_byte_for_byte() {
+    let hosts = ["app-1", "app-2"];
+    let fleet = Fleet::start("script-large", &hosts);
+    let mut literal = String::new();
+    for number in 0..2048 {
+        let _ = write!(literal, "{number:05} $HOME `id` $(id) \\ \"quoted\" %s ; & | < > * ? ~ # é ");
+        while literal.len() % 100 != 99 {
+            literal.push(char::from(b'a' + u8::try_from(literal.len() % 26).expect("small")));
+        }
+        literal.push('\n');
+    }
+    let literal = literal.trim_end().to_owned();
+    assert!(literal.len() > 200_000);
+    let indented = literal.replace('\n', "\n      ");
+    let steps = format!(
+        "  - id: large\n    on: app\n    run: |\n      printf '%s' '{indented}' > COMMON/large\n    rollback: \"rm -f COMMON/large\"\n"
+    );
+    let script = Script::new(&fleet, "large", &hosts, &steps);
+    let run = script.run(&[]);
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    for host in hosts {
+        assert!(read(&fleet.root(host).join("large")) == literal, "{host}: the file differs from the literal");
+    }
+}
+
+/// `reboot` with `serial: 1`: one host down at a time, each back with a new boot id before the
+/// next, and the step after it sees the new boot.
+#[test]
+fn a_serial_reboot_takes_one_host_down_at_a_time() {
+    let hosts = ["app-1", "app-2", "app-3"];
+    let fleet = Fleet::start("script-reboot", &hosts);
+    for host in hosts {
+        fleet.set_downtime(host, Duration::from_secs(1));
+    }
+    let before: Vec<String> = hosts.iter().map(|host| fleet.boot_id(host)).collect();
+    let script = Script::new(
+        &fleet,
+        "rebooted",
+        &hosts,
+        "  - id: restart\n    do: reboot\n    on: app\n    serial: 1\n\
+         \x20 - id: after\n    on: app\n    after: [restart]\n    \
+         run: \"cat /proc/sys/kernel/random/boot_id > COMMON/boot-after\"\n    rollback: \"true\"\n",
+    );
+    let downtime = fleet.sampler();
+    let run = script.run(&[]);
+    let samples = downtime.finish();
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    assert_eq!(samples.most_down_at_once(), 1, "{samples:?}");
+    for (host, before) in hosts.iter().zip(&before) {
+        assert!(samples.saw_down(host), "{host} never went down: {samples:?}");
+        let now = fleet.boot_id(host);
+        assert_ne!(&now, before, "{host}: the same boot id");
+        assert_eq!(lines(&fleet, host, "boot-after"), [now], "{host}: the step after the reboot ran before it");
+    }
+    // One host at a time: each went down only after the one before was back.
+    let log = fleet.log();
+    for pair in hosts.windows(2) {
+        let back = logged(&log, pair[0], "fleet reboot")[0];
+        let down = logged(&log, pair[1], "fleet down")[0];
+        assert!(back < down, "{} went down before {} was back: {log:#?}", pair[1], pair[0]);
+    }
+}
+
+/// A host lost within `max_fail` cannot be rolled back: the run finishes on the others, but the
+/// script does not say the host was rolled back, and exits 3 for a person to look.
+#[test]
+fn a_host_lost_within_max_fail_is_not_reported_rolled_back() {
+    let fleet = Fleet::start("script-max-fail-lost", &FOUR);
+    fleet.delay("app-2", "logger first", Duration::from_secs(60));
+    let script = Script::new(&fleet, "tolerant-lost", &FOUR, MAX_FAIL_STEPS);
+    let mut run = script.spawn();
+    fleet.wait_for_log(Duration::from_secs(30), |line| line.host == "app-2" && line.text == "logger first");
+    fleet.stop("app-2");
+    let status = run.wait().expect("the script ends");
+    let output = script.spawned_output();
+    assert_eq!(status.code(), Some(3), "{output}");
+    assert!(!output.contains("were rolled back"), "{output}");
+    assert!(
+        output.contains("not rolled back on app-2 (a rollback failed, or the host could not be reached)"),
+        "{output}"
+    );
+    assert!(lines(&fleet, "app-2", "trace").is_empty(), "app-2 was cut off before its command: {output}");
+    for host in ["app-1", "app-3", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {output}");
+    }
+}
