@@ -140,7 +140,7 @@ fn systemctl_reboot_takes_the_host_down_and_back_with_a_new_boot_id() {
     assert_eq!(reboot.status.code(), Some(0), "systemctl reboot returns at once: {}", common::text(&reboot));
     let gone = Instant::now();
     while fleet.is_up("app-1") {
-        assert!(gone.elapsed() < Duration::from_secs(5), "app-1 never went down");
+        assert!(gone.elapsed() < Duration::from_secs(20), "app-1 never went down");
         std::thread::sleep(Duration::from_millis(10));
     }
     let down = fleet.ssh("app-1", "true");

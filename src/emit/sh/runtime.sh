@@ -8,7 +8,11 @@
 : "${CUTOVER_REMOTE_STATE_DIR:=/var/lib/cutover/$CUTOVER_PLAN}"
 JOURNAL="$CUTOVER_STATE_DIR/journal"
 OUTPUT_DIR="$CUTOVER_STATE_DIR/output"
-FINISHED_DIR="$CUTOVER_STATE_DIR/finished"
+JOB_DIR="$CUTOVER_STATE_DIR/jobs"
+LAUNCHER_PID=""
+LAUNCH_IN=""
+LAUNCH_OUT=""
+COMMAND_DIR="$CUTOVER_STATE_DIR/commands"
 LOCAL_MODE=0
 PARALLEL=${CUTOVER_PARALLEL:-}
 ASSUME=""
@@ -19,12 +23,6 @@ declare -a SSH=()
 # The exit status of a command that could not reach its host: ssh's own. A command that exits
 # 255 itself is reported as 254, so that the two never mix.
 readonly UNREACHABLE=255
-
-# Quotes one value as a single shell word, for the remote shell's command line.
-sq() {
-  local quoted=${1//\'/\'\\\'\'}
-  printf "'%s'" "$quoted"
-}
 
 say() {
   local now
@@ -55,43 +53,54 @@ parse_ssh() {
   fi
 }
 
+# Sets the variable named $1 to $2 quoted as one shell word (no subshell: this runs for every
+# command).
+quote_into() {
+  local quoted=${2//\'/\'\\\'\'}
+  printf -v "$1" "'%s'" "$quoted"
+}
+
 # Runs one generated function on a host, its output appended to the instance's log: locally
 # (the `local` host, or every host with --local), or through $CUTOVER_SSH with the function's
 # source text on ssh's standard input (`bash -s`), so that a command of any size travels and
 # nothing in it is expanded on the way. The time limit is kept on the side where the command
 # runs: `timeout` ends its whole process group. Returns the command's status, or UNREACHABLE.
+# The function's text goes through a file of the state directory (written by the shell
+# itself, without a subshell), which is also a record of what ran last.
 run_on() {
   local index=$1 function=$2 host=${HOST[$1]} seconds=${TIMEOUT[$1]} log="$OUTPUT_DIR/$1.log"
-  local definition
-  definition=$(declare -f "$function")
+  local file="$COMMAND_DIR/$function.sh" host_word run_dir
+  quote_into host_word "$host"
   if is_local "$host"; then
+    quote_into run_dir "$CUTOVER_STATE_DIR/runs/$RUN_ID/$host"
+    {
+      printf 'export CUTOVER_HOST=%s CUTOVER_RUN_DIR=%s\nset -eo pipefail\n' "$host_word" "$run_dir"
+      declare -f "$function"
+      printf '%s\n' "$function"
+    } >"$file"
     local -a limit=()
     if ((seconds > 0)); then
       limit=(timeout --kill-after=10 "$seconds")
     fi
-    CUTOVER_HOST=$host CUTOVER_RUN_DIR="$CUTOVER_STATE_DIR/runs/$RUN_ID/$host" \
-      "${limit[@]}" bash -c "set -eo pipefail"$'\n'"$definition"$'\n'"$function" </dev/null >>"$log" 2>&1 8>&-
+    "${limit[@]}" bash "$file" </dev/null >>"$log" 2>&1 8>&-
     return
   fi
-  local remote="bash -s" status
+  quote_into run_dir "$CUTOVER_REMOTE_STATE_DIR/runs/$RUN_ID"
+  {
+    printf 'export CUTOVER_HOST=%s CUTOVER_RUN_DIR=%s\n( set -eo pipefail\n' "$host_word" "$run_dir"
+    declare -f "$function"
+    printf '%s\n) </dev/null\n' "$function"
+    # shellcheck disable=SC2016 # the remote shell expands it
+    printf '%s\n' 'status=$?' 'if ((status == 255)); then status=254; fi' 'exit "$status"'
+  } >"$file"
+  local remote="bash -s"
   local -a guard=()
   if ((seconds > 0)); then
     remote="timeout --kill-after=10 $seconds bash -s"
     # Only for a connection that hangs: the remote side ends the command itself.
     guard=(timeout --kill-after=5 "$((seconds + 30))")
   fi
-  "${guard[@]}" "${SSH[@]}" -- "$host" "$remote" >>"$log" 2>&1 8>&- <<EOF
-export CUTOVER_HOST=$(sq "$host") CUTOVER_RUN_DIR=$(sq "$CUTOVER_REMOTE_STATE_DIR/runs/$RUN_ID")
-( set -eo pipefail
-$definition
-$function
-) </dev/null
-status=\$?
-if ((status == 255)); then status=254; fi
-exit "\$status"
-EOF
-  status=$?
-  return "$status"
+  "${guard[@]}" "${SSH[@]}" -- "$host" "$remote" <"$file" >>"$log" 2>&1 8>&-
 }
 
 # The host's boot id, on standard output; fails when the host cannot be reached.
@@ -342,48 +351,94 @@ acquire_lock() {
 declare -A RUNNING=()
 LAUNCHED=0
 
-# Starts instance N in the background; its outcome goes to a file of its own.
+# --- the launcher ----------------------------------------------------------------------------
+#
+# The runner holds every instance of the plan in its memory, and a fork copies that: at tens
+# of thousands of instances, each would cost milliseconds more than the last plan's. So the
+# runner forks once, into a fresh small bash (the launcher), which reads the runner's shared
+# functions (`runner.sh` in the state directory, written once per run) and runs every instance
+# in a subshell of its own: a short job file of the instance's data and functions. A job
+# prints its progress lines and reports `INDEX STATUS` back on the launcher's pipe. The
+# launcher, its jobs and their commands inherit the lock.
+
+# The functions and values a job needs, written once per run.
+write_runner_file() {
+  {
+    printf 'set -Euo pipefail\n'
+    declare -p TOTAL LOCAL_MODE RUN_ID OUTPUT_DIR COMMAND_DIR CUTOVER_STATE_DIR CUTOVER_REMOTE_STATE_DIR \
+      UNREACHABLE SSH
+    declare -f say shout label is_local quote_into run_on boot_id await_reboot delay_before verify_instance \
+      try_instance attempt show_output
+  } >"$JOB_DIR/runner.sh"
+}
+
+start_launcher() {
+  [[ -n ${LAUNCHER_PID:-} ]] && return 0
+  write_runner_file
+  exec 7>&1
+  # shellcheck disable=SC2016 # the launcher's own variables
+  coproc LAUNCHER {
+    exec bash -c 'source "$1"; while IFS= read -r job; do (source "$job") </dev/null 6>&1 1>&7 7>&- & done; wait' \
+      cutover-launcher "$JOB_DIR/runner.sh" 8>&-
+  }
+  LAUNCH_IN=${LAUNCHER[1]}
+  LAUNCH_OUT=${LAUNCHER[0]}
+}
+
+# The job file of instance N: its data, its run and verify functions, then `attempt N`.
+write_job() {
+  local index=$1 name check
+  {
+    for name in STEP HOST TIMEOUT RETRIES BACKOFF BASE MAXDELAY VERIFIES REBOOT; do
+      local -n values=$name
+      printf '%s[%d]=%q\n' "$name" "$index" "${values[index]}"
+      unset -n values
+    done
+    declare -f "i${index}_run"
+    for ((check = 1; check <= VERIFIES[index]; check++)); do
+      declare -f "i${index}_verify_$check"
+    done
+    printf 'attempt %d\nprintf "%%s %%s\\n" %d "$?" >&6\n' "$index" "$index"
+  } >"$JOB_DIR/$index.sh"
+}
+
+# Starts instance N as a job of the launcher.
 launch() {
   local index=$1
+  start_launcher
   record start "$index"
   STATE[index]=started
   STARTED_ORDER+=("$index")
-  (
-    attempt "$index"
-    printf '%s\n' "$?" >"$FINISHED_DIR/$index"
-  ) &
-  RUNNING[$index]=$!
+  write_job "$index"
+  printf '%s\n' "$JOB_DIR/$index.sh" >&"$LAUNCH_IN"
+  RUNNING[$index]=1
   LAUNCHED=$((LAUNCHED + 1))
+}
+
+# Records the outcome of one finished job: waits for one when `wait` is given, otherwise only
+# takes one that is there. Returns 1 when there was none.
+take_outcome() {
+  local index status
+  if [[ ${1:-} == wait ]]; then
+    if ! read -r index status <&"$LAUNCH_OUT"; then
+      shout "the launcher of this run is gone; stopping"
+      exit 3
+    fi
+  elif ! read -r -t 0 <&"$LAUNCH_OUT" || ! read -r index status <&"$LAUNCH_OUT"; then
+    return 1
+  fi
+  unset "RUNNING[$index]"
+  outcome "$index" "$status"
 }
 
 # Records the outcome of every running instance that has finished, without waiting.
 reap_finished() {
-  local index status
-  for index in "${!RUNNING[@]}"; do
-    if [[ -e $FINISHED_DIR/$index ]]; then
-      wait "${RUNNING[$index]}" 2>/dev/null
-      unset "RUNNING[$index]"
-      read -r status <"$FINISHED_DIR/$index" || status=1
-      outcome "$index" "$status"
-    fi
-  done
+  while ((${#RUNNING[@]} > 0)) && take_outcome; do :; done
 }
 
 # Waits for one running instance to finish and records its outcome.
 collect_one() {
-  local index status
-  while :; do
-    for index in "${!RUNNING[@]}"; do
-      if [[ -e $FINISHED_DIR/$index ]]; then
-        wait "${RUNNING[$index]}" 2>/dev/null
-        unset "RUNNING[$index]"
-        read -r status <"$FINISHED_DIR/$index" || status=1
-        outcome "$index" "$status"
-        return 0
-      fi
-    done
-    wait -n 2>/dev/null || sleep 0.05
-  done
+  take_outcome wait
 }
 
 outcome() {
@@ -734,8 +789,8 @@ start() {
   acquire_lock
   load_journal
   open_journal
-  rm -rf -- "$FINISHED_DIR"
-  mkdir -p "$FINISHED_DIR"
+  rm -rf -- "$JOB_DIR"
+  mkdir -p "$JOB_DIR" "$COMMAND_DIR"
 }
 
 do_run() {
