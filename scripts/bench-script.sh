@@ -2,7 +2,9 @@
 # What the generated bash script spends per step instance, apart from the commands themselves:
 # plans whose every command is `true`, at 500, 5,000 and 30,000 instances (steps × 10 hosts),
 # run as a rehearsal (`--local`, so no ssh) one instance at a time and 10 at a time. Prints the
-# wall time and the time per instance of each; docs/performance.md gives the figures.
+# wall time, the wall time per instance and the CPU time per instance (the script and all it
+# ran; the steadier figure on a shared machine); docs/performance.md gives the figures.
+# Needs GNU time (/usr/bin/time).
 #
 #   scripts/bench-script.sh                    # all three sizes
 #   SIZES="500 5000" scripts/bench-script.sh   # some
@@ -29,7 +31,7 @@ printf 'package: bench\nversion: 1.0.0\ncomponents:\n  bench-core: { version: 1.
     done
 } >"$OUT/inventory.yaml"
 
-printf '%-10s %-9s %10s %14s\n' instances parallel seconds "ms/instance"
+printf '%-10s %-9s %10s %14s %16s\n' instances parallel seconds "ms/instance" "CPU ms/instance"
 for instances in $SIZES; do
     steps=$((instances / HOSTS))
     plan="$OUT/plan-$instances.yaml"
@@ -43,11 +45,13 @@ for instances in $SIZES; do
     for parallel in 1 10; do
         state="$OUT/state-$instances-$parallel"
         rm -rf "$state"
-        started=$EPOCHREALTIME
-        CUTOVER_STATE_DIR=$state bash "$OUT/bench-$instances.sh" --local --parallel "$parallel" >/dev/null
-        ended=$EPOCHREALTIME
-        python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]); n = int(sys.argv[3]); \
-print(f'{n:<10} {sys.argv[4]:<9} {s:10.1f} {s * 1000 / n:14.2f}')" "$started" "$ended" "$instances" "$parallel"
+        # Wall time, and the CPU time of the script and everything it ran (user + system).
+        CUTOVER_STATE_DIR=$state /usr/bin/time -f '%e %U %S' -o "$OUT/time" \
+            bash "$OUT/bench-$instances.sh" --local --parallel "$parallel" >/dev/null
+        read -r wall user system <"$OUT/time"
+        python3 -c "import sys; w, u, s = map(float, sys.argv[1:4]); n = int(sys.argv[4]); \
+print(f'{n:<10} {sys.argv[5]:<9} {w:10.1f} {w * 1000 / n:14.2f} {(u + s) * 1000 / n:16.2f}')" \
+            "$wall" "$user" "$system" "$instances" "$parallel"
         [[ $(grep -c '^done ' "$state/journal") == "$instances" ]] || {
             echo "the run did not finish every instance" >&2
             exit 1

@@ -592,3 +592,27 @@ fn a_host_lost_within_max_fail_is_not_reported_rolled_back() {
         assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {output}");
     }
 }
+
+/// `CUTOVER_SSH` is read as shell words: a quoted argument with a space stays one argument,
+/// and a value that is not a command (an unmatched quote) stops the run before anything runs.
+#[test]
+fn cutover_ssh_is_read_as_shell_words() {
+    let hosts = ["app-1"];
+    let fleet = Fleet::start("script-ssh-words", &hosts);
+    let steps = "  - { id: mark, on: app, run: \"touch COMMON/marked\", rollback: \"rm -f COMMON/marked\" }\n";
+    let script = Script::new(&fleet, "words", &hosts, steps);
+    let spaced = fleet.directory().join("a folder with spaces");
+    std::fs::create_dir_all(&spaced).expect("folder");
+    let config = spaced.join("ssh config");
+    std::fs::copy(fleet.ssh_config(), &config).expect("copy the ssh config");
+
+    let broken = script.command(&[]).env("CUTOVER_SSH", "ssh -F 'unended").output().expect("runs");
+    assert_eq!(broken.status.code(), Some(2), "{}", common::text(&broken));
+    assert!(common::text(&broken).contains("CUTOVER_SSH is not a command"), "{}", common::text(&broken));
+    assert!(!fleet.root("app-1").join("marked").exists(), "nothing ran");
+
+    let quoted = format!("ssh -F '{}'", config.display());
+    let run = script.command(&[]).env("CUTOVER_SSH", &quoted).output().expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    assert!(fleet.root("app-1").join("marked").exists(), "the step ran on app-1 through the quoted -F");
+}

@@ -46,7 +46,9 @@ is_local() {
 
 # $CUTOVER_SSH as shell words: quotes and backslashes are read, nothing is expanded or run.
 parse_ssh() {
-  if ! mapfile -d '' -t SSH < <(printf '%s' "$CUTOVER_SSH" | xargs -r printf '%s\0' 2>/dev/null) ||
+  # xargs reads quotes and backslashes as the shell does; an unmatched quote fails it.
+  if ! printf '%s' "$CUTOVER_SSH" | xargs -r printf '' 2>/dev/null ||
+    ! mapfile -d '' -t SSH < <(printf '%s' "$CUTOVER_SSH" | xargs -r printf '%s\0' 2>/dev/null) ||
     ((${#SSH[@]} == 0)); then
     shout "CUTOVER_SSH is not a command: $CUTOVER_SSH"
     exit 2
@@ -378,11 +380,26 @@ start_launcher() {
   exec 7>&1
   # shellcheck disable=SC2016 # the launcher's own variables
   coproc LAUNCHER {
-    exec bash -c 'source "$1"; while IFS= read -r job; do (source "$job") </dev/null 6>&1 1>&7 7>&- & done; wait' \
-      cutover-launcher "$JOB_DIR/runner.sh" 8>&-
+    # `jobs` lets bash forget the jobs that have ended: its table of jobs would grow with every
+    # instance, and with it the cost of starting the next.
+    exec bash -c 'source "$1"
+      while IFS= read -r job; do (source "$job") </dev/null 6>&1 1>&7 7>&- & jobs >/dev/null; done
+      wait' cutover-launcher "$JOB_DIR/runner.sh" 8>&-
   }
   LAUNCH_IN=${LAUNCHER[1]}
   LAUNCH_OUT=${LAUNCHER[0]}
+  trap stop_launcher EXIT
+}
+
+# At the end of a run: the launcher is told there is no more work and waited for (it waits for
+# its jobs), so the run ends when the last of its processes has.
+stop_launcher() {
+  [[ -n ${LAUNCHER_PID:-} ]] || return 0
+  local pid=$LAUNCHER_PID
+  exec {LAUNCH_IN}>&-
+  wait "$pid" 2>/dev/null
+  LAUNCHER_PID=""
+  return 0
 }
 
 # The job file of instance N: its data, its run and verify functions, then `attempt N`.
@@ -794,8 +811,8 @@ start() {
 }
 
 do_run() {
-  start
   ((LOCAL_MODE)) || parse_ssh
+  start
   case $MODE in
     complete)
       say "plan $CUTOVER_PLAN already ran to completion; nothing to do (--rollback undoes it)"
@@ -877,8 +894,8 @@ run_forward() {
 }
 
 do_rollback() {
-  start
   ((LOCAL_MODE)) || parse_ssh
+  start
   if [[ $MODE == new || $MODE == rolled-back ]] || ((${#DONE_ORDER[@]} + ${#STARTED_ORDER[@]} == 0)); then
     say "the journal of plan $CUTOVER_PLAN holds nothing to roll back"
     exit 0
