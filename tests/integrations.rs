@@ -33,7 +33,8 @@ fn the_man_page_renders() {
 /// Every command's `--help` shows an example.
 #[test]
 fn every_help_shows_an_example() {
-    for command in ["check", "build", "lint", "explain", "graph", "diff", "paths", "scan-config", "completions", "man"]
+    for command in
+        ["check", "build", "lint", "explain", "actions", "graph", "diff", "paths", "scan-config", "completions", "man"]
     {
         let output = common::cutover(&[command, "--help"]);
         assert_eq!(output.status.code(), Some(0), "{command}");

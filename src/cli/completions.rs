@@ -23,7 +23,7 @@ pub fn man() -> Result<ExitCode, Failure> {
     write(&out)
 }
 
-fn write(bytes: &[u8]) -> Result<ExitCode, Failure> {
+pub(super) fn write(bytes: &[u8]) -> Result<ExitCode, Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
