@@ -21,6 +21,23 @@ fn completions_for_each_shell_know_every_command() {
     assert_eq!(common::cutover(&["completions", "tcsh"]).status.code(), Some(2));
 }
 
+/// After `explain`, completions offer the rule codes and the prelude's actions.
+#[test]
+fn completions_offer_rules_and_actions_after_explain() {
+    for shell in ["bash", "zsh", "fish"] {
+        let text = common::stdout(&common::cutover(&["completions", shell]));
+        let offered: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("CUT013"))
+            .filter(|line| line.contains("config.set") && line.contains("http.wait"))
+            .collect();
+        assert!(!offered.is_empty(), "{shell} completions do not offer rule codes and actions");
+        if shell == "fish" {
+            assert!(offered.iter().all(|line| line.contains("__fish_cutover_using_subcommand explain")), "{offered:?}");
+        }
+    }
+}
+
 #[test]
 fn the_man_page_renders() {
     let output = common::cutover(&["man"]);
