@@ -1,5 +1,5 @@
-//! `cutover completions SHELL` and `cutover man`: shell completions (`clap_complete`) and the
-//! man page (`clap_mangen`), generated from the same definitions as `--help`.
+//! `cutover completions SHELL`: shell completions (`clap_complete`), generated from the same
+//! definitions as `--help` (the man page is `man.rs`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -32,14 +32,6 @@ fn explain_topics(command: &clap::Command) -> Vec<String> {
         .and_then(|explain| explain.get_positionals().next())
         .map(|topic| topic.get_possible_values().iter().map(|value| value.get_name().to_owned()).collect())
         .unwrap_or_default()
-}
-
-pub fn man() -> Result<ExitCode, Failure> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|error| Failure(format!("cannot render the man page: {error}")))?;
-    write(&out)
 }
 
 pub(super) fn write(bytes: &[u8]) -> Result<ExitCode, Failure> {

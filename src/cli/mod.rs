@@ -14,6 +14,7 @@ mod fmt;
 mod graph;
 mod init;
 mod lint;
+mod man;
 mod output;
 mod paths;
 pub mod render;
@@ -115,8 +116,12 @@ pub enum Command {
     ///
     /// Example: cutover init --manifest vendor/manifest.json --inventory inventory/prod.yaml plans/next
     Init {
+        /// The vendor's package manifest (JSON or YAML): its components, upgrade paths and
+        /// required stops give the release steps.
         #[arg(long)]
         manifest: PathBuf,
+        /// The fleet's inventory: its groups and the versions each host has give the steps'
+        /// hosts and where each upgrade starts from.
         #[arg(long)]
         inventory: PathBuf,
         /// Where to write plan.yaml, lib.yaml and cutover.toml (created if missing).
@@ -285,7 +290,7 @@ pub fn main() -> ExitCode {
         Command::Actions { plan, format } => actions::run(plan.as_deref(), *format, &renderer),
         Command::Diff { old, new, format } => diff::run(old, new, *format),
         Command::Completions { shell } => completions::completions(*shell),
-        Command::Man => completions::man(),
+        Command::Man => man::run(),
         Command::Schema { kind } => Ok(schema::run(*kind)),
         Command::Init { manifest, inventory, directory } => init::run(manifest, inventory, directory, &renderer),
         Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
