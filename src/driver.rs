@@ -68,18 +68,7 @@ pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) ->
 
     let prelude = read_prelude(prelude_file);
 
-    let plan = if dsl::is_dsl(path) {
-        dsl::read_plan(plan_file, &sources.get(plan_file).text, &mut diagnostics)
-    } else {
-        match yaml::parse(plan_file, &sources.get(plan_file).text) {
-            Ok(root) => plan::read_plan(plan_file, &root, &mut diagnostics),
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                None
-            }
-        }
-    };
-    let Some(plan) = plan else {
+    let Some(plan) = read_plan(&sources, path, plan_file, &mut diagnostics) else {
         return Ok(Compilation { sources, plan_file, diagnostics, notes: Vec::new(), lowered: None });
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -93,18 +82,7 @@ pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) ->
         let root = parse_or_report(&sources, file, &mut diagnostics)?;
         manifest::read_inventory(file, &root, &mut diagnostics)
     });
-    let libraries: Vec<Library> = plan
-        .uses
-        .iter()
-        .filter_map(|name| {
-            let file = load_named(&mut sources, &base, name, "action library", &mut diagnostics)?;
-            if dsl::is_dsl(Path::new(&name.value)) {
-                return Some(dsl::read_library(file, &sources.get(file).text, &mut diagnostics));
-            }
-            let root = parse_or_report(&sources, file, &mut diagnostics)?;
-            Some(plan::read_library(file, &root, &mut diagnostics))
-        })
-        .collect();
+    let libraries = read_libraries(&mut sources, &base, &plan, &mut diagnostics);
 
     let inputs = Inputs {
         plan: &plan,
@@ -116,6 +94,78 @@ pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) ->
     };
     let (diagnostics, notes, lowered) = check_and_lower(&sources, &inputs, diagnostics);
     Ok(Compilation { sources, plan_file, diagnostics, notes, lowered })
+}
+
+/// Every action a plan can call, before names are resolved: what `cutover actions` and
+/// `cutover explain ACTION` describe.
+#[derive(Debug)]
+pub struct ActionSources {
+    pub sources: SourceMap,
+    /// What reading the plan and its libraries reported (an empty list without a plan).
+    pub diagnostics: Vec<Diagnostic>,
+    pub prelude: Library,
+    /// The plan's `use:` libraries that could be read, in the plan's order.
+    pub libraries: Vec<Library>,
+    /// The plan's own `actions:`.
+    pub plan_actions: Vec<crate::model::Action>,
+}
+
+/// Reads the prelude and, when a plan is given, the plan and its libraries, as compiling it
+/// would, without checking anything.
+///
+/// # Errors
+/// The plan file itself cannot be read.
+///
+/// # Panics
+/// Only if the built-in prelude does not read cleanly, which a unit test rules out.
+pub fn read_actions(mut sources: SourceMap, plan_path: Option<&Path>) -> Result<ActionSources, LoadError> {
+    let plan_file = plan_path.map(|path| sources.load(path, path.display().to_string())).transpose()?;
+    let prelude = read_prelude(sources.add("<prelude>", PRELUDE)).into_owned();
+    let mut diagnostics = Vec::new();
+    let (mut libraries, mut plan_actions) = (Vec::new(), Vec::new());
+    if let (Some(path), Some(file)) = (plan_path, plan_file)
+        && let Some(plan) = read_plan(&sources, path, file, &mut diagnostics)
+    {
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        libraries = read_libraries(&mut sources, &base, &plan, &mut diagnostics);
+        plan_actions = plan.actions;
+    }
+    Ok(ActionSources { sources, diagnostics, prelude, libraries, plan_actions })
+}
+
+fn read_plan(
+    sources: &SourceMap,
+    path: &Path,
+    plan_file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<crate::model::Plan> {
+    if dsl::is_dsl(path) {
+        dsl::read_plan(plan_file, &sources.get(plan_file).text, diagnostics)
+    } else {
+        let root = parse_or_report(sources, plan_file, diagnostics)?;
+        plan::read_plan(plan_file, &root, diagnostics)
+    }
+}
+
+/// The plan's `use:` libraries, relative to the plan's folder; one that cannot be read is
+/// CUT007 at its name.
+fn read_libraries(
+    sources: &mut SourceMap,
+    base: &Path,
+    plan: &crate::model::Plan,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Library> {
+    plan.uses
+        .iter()
+        .filter_map(|name| {
+            let file = load_named(sources, base, name, "action library", diagnostics)?;
+            if dsl::is_dsl(Path::new(&name.value)) {
+                return Some(dsl::read_library(file, &sources.get(file).text, diagnostics));
+            }
+            let root = parse_or_report(sources, file, diagnostics)?;
+            Some(plan::read_library(file, &root, diagnostics))
+        })
+        .collect()
 }
 
 fn check_and_lower<'m>(

@@ -28,6 +28,7 @@
 //! # Ok::<(), cutover::source::LoadError>(())
 //! ```
 
+pub mod actions;
 pub mod check;
 pub mod cli;
 pub mod codes;

@@ -99,6 +99,9 @@ enum Serial {
     Ramp(#[schemars(length(min = 1))] Vec<HostsOrShare>),
 }
 
+/// A side effect of a step, which the checker holds it to: `snapshot` (a backup an irreversible
+/// step may rely on), `flag`, `webhook`, `credential` and `schedule` (each needs a `cleanup`),
+/// `reboot`, `config`, `data`.
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Effect {
@@ -112,6 +115,7 @@ enum Effect {
     Data,
 }
 
+/// How the wait between retries grows.
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Backoff {
@@ -132,13 +136,18 @@ enum Retries {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RetryPolicy {
+    /// How many times to try again after a failure.
     count: u32,
+    /// How the wait between tries grows: `none`, `fixed`, `linear` or `exponential`.
     backoff: Option<Backoff>,
+    /// The first wait.
     base: Option<Duration>,
+    /// The longest wait, however many tries have failed.
     max: Option<Duration>,
 }
 
-/// A plan (SPEC §1.3).
+/// A plan: the steps that upgrade a fleet, checked against the vendor's manifest and the
+/// fleet's inventory.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PlanFile {
@@ -151,7 +160,7 @@ struct PlanFile {
     manifest: String,
     /// The fleet's inventory, relative to this file.
     inventory: String,
-    /// The maintenance window.
+    /// How long the maintenance window is; the schedule must fit in it, less the buffer.
     window: Option<Duration>,
     /// Share of the window kept free (default 20%).
     buffer: Option<Percent>,
@@ -164,7 +173,10 @@ struct PlanFile {
     notify: Option<String>,
     /// Read-only checks, run before anything changes.
     preflight: Option<Vec<Step>>,
+    /// The steps that change the fleet. They run in dependency order (`after`, and what the
+    /// manifest implies), ties in the order written.
     steps: Option<Vec<Step>>,
+    /// Actions this plan defines, by name; one named like a built-in action replaces it.
     actions: Option<BTreeMap<String, Action>>,
 }
 
@@ -172,20 +184,28 @@ struct PlanFile {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Step {
+    /// The step's name, unique in the plan; `after` refers to it.
     id: String,
     /// The action to call.
     #[serde(rename = "do")]
     action: Option<String>,
     /// The action's arguments.
     with: Option<BTreeMap<String, Scalar>>,
+    /// The shell command of an inline step.
     run: Option<String>,
+    /// The shell command that undoes the step; it must be safe to run twice.
     rollback: Option<String>,
-    /// Why the step cannot be undone.
+    /// Why the step cannot be undone (instead of `rollback`).
     irreversible: Option<String>,
+    /// A shell command that must succeed after `run` for the step to count as done.
     verify: Option<String>,
+    /// A shell command run at the end of the run, whether it succeeded or rolled back.
     cleanup: Option<String>,
+    /// How long the step takes, for the schedule (replaces the action's).
     estimate: Option<Duration>,
+    /// How long the step may run before it counts as failed.
     timeout: Option<Duration>,
+    /// How often to try the step again after a failure.
     retries: Option<Retries>,
     /// Steps this one waits for.
     after: Option<OneOrMany>,
@@ -195,7 +215,9 @@ struct Step {
     serial: Option<Serial>,
     /// Failures tolerated before the rollout stops (Ansible's `max_fail_percentage`).
     max_fail: Option<HostsOrShare>,
+    /// The step's side effects, added to its action's.
     effects: Option<Vec<Effect>>,
+    /// An inline step that changes nothing, so needs no rollback.
     readonly: Option<bool>,
 }
 
@@ -204,9 +226,17 @@ struct Step {
 #[serde(untagged)]
 enum Param {
     Type(ParamType),
-    Full { r#type: ParamType, default: Option<Scalar> },
+    Full {
+        /// The parameter's type.
+        r#type: ParamType,
+        /// The value used when a step leaves the argument out.
+        default: Option<Scalar>,
+    },
 }
 
+/// What a parameter takes, checked when the plan is compiled: a literal (`string`, `int`,
+/// `bool`, `path`, `url`, `duration`), or a name the manifest or inventory must know
+/// (`component`, `release` as `component@version`, `unit`, `config_key`, `migration`, `group`).
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum ParamType {
@@ -224,21 +254,31 @@ enum ParamType {
     Group,
 }
 
-/// An action definition.
+/// An action: a command with its rollback and checks, which steps call with `do` and `with`.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Action {
+    /// The parameters, by name: `name: type`, or `name: { type, default }`.
     params: Option<BTreeMap<String, Param>>,
+    /// The shell command; `{param}` is replaced by the argument, shell-quoted.
     run: String,
+    /// The shell command that undoes `run`; it must be safe to run twice.
     rollback: Option<String>,
+    /// Why the action cannot be undone (instead of `rollback`).
     irreversible: Option<String>,
+    /// A shell command that must succeed after `run` for the step to count as done.
     verify: Option<String>,
+    /// A shell command run at the end of the run, whether it succeeded or rolled back.
     cleanup: Option<String>,
-    /// A duration, or `{param}` naming a duration parameter.
+    /// How long the action takes: a duration, or `{param}` naming a duration parameter.
     estimate: Option<String>,
+    /// How long the action may run before it counts as failed.
     timeout: Option<Duration>,
+    /// How often to try again after a failure.
     retries: Option<Retries>,
+    /// The action's side effects.
     effects: Option<Vec<Effect>>,
+    /// The action changes nothing, so needs no rollback and may run in preflight.
     readonly: Option<bool>,
 }
 
@@ -246,23 +286,33 @@ struct Action {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LibraryFile {
+    /// The library's actions, by name.
     actions: BTreeMap<String, Action>,
 }
 
-/// The vendor's package manifest (SPEC §1.1).
+/// The vendor's package manifest: what the upgrade package holds, how its components may be
+/// upgraded, and its config keys and migrations.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ManifestFile {
+    /// The package's name.
     package: String,
+    /// The package's version.
     version: Version,
+    /// The components the package ships, by name.
     components: Option<BTreeMap<String, Component>>,
+    /// The config keys the package knows, by name: when each appeared, was deprecated or
+    /// removed, and which must be set.
     config: Option<BTreeMap<String, ConfigKey>>,
+    /// The database migrations the upgrade runs.
     migrations: Option<Vec<Migration>>,
+    /// How the package is signed.
     signing: Option<Signing>,
     /// Checksums of what the package ships.
     files: Option<BTreeMap<String, String>>,
 }
 
+/// Whether installing the component needs a reboot.
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Reboot {
@@ -274,21 +324,26 @@ enum Reboot {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Component {
+    /// The version the package installs.
     version: Version,
-    /// Name to semver requirement.
+    /// What the component needs after the upgrade: component name to a semver requirement.
     requires: Option<BTreeMap<String, String>>,
+    /// The component's systemd units.
     units: Option<OneOrMany>,
-    /// Old unit name to new.
+    /// Units this version renames: old name to new.
     renamed_units: Option<BTreeMap<String, String>>,
+    /// Whether the install needs a reboot: `none`, `recommended` or `required`.
     reboot: Option<Reboot>,
+    /// The installed versions the upgrade supports, each with the stops to take on the way.
     upgrade_from: Option<Vec<UpgradeFrom>>,
+    /// Versions every upgrade must pass through, whatever it starts from.
     required_stops: Option<Vec<Version>>,
 }
 
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UpgradeFrom {
-    /// A semver requirement.
+    /// The installed versions this path starts from, as a semver requirement.
     from: String,
     /// Required stops, in order.
     via: Option<Vec<Version>>,
@@ -297,16 +352,25 @@ struct UpgradeFrom {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigKey {
+    /// The kind of value the key takes.
     r#type: Option<String>,
+    /// The version that introduced the key.
     since: Option<Version>,
+    /// The version that deprecated the key: setting it is a warning.
     deprecated_in: Option<Version>,
+    /// The version that removed the key: setting it is an error.
     removed_in: Option<Version>,
+    /// The key to use instead.
     replaced_by: Option<String>,
+    /// The key must be set (to `expect`, when given) before the component's service starts.
     required: Option<bool>,
+    /// The value a required key must have.
     expect: Option<Scalar>,
+    /// Why the key is required, shown with the finding.
     why: Option<String>,
 }
 
+/// The strongest table lock a migration takes, one of the lock modes of Postgres.
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum LockMode {
@@ -321,32 +385,41 @@ enum LockMode {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Migration {
+    /// The migration's name, as a `migration` argument gives it.
     id: String,
+    /// The component whose release runs the migration.
     component: String,
+    /// The strongest lock it takes; a migration that locks tables needs a lock timeout.
     lock: Option<LockMode>,
+    /// How long it takes, for the schedule.
     estimate: Option<Duration>,
+    /// Whether it can be undone; one that cannot needs a snapshot step before it.
     reversible: Option<bool>,
 }
 
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Signing {
+    /// The package's signing certificate.
     certificate: Option<String>,
+    /// Who issued the certificate.
     issuer: Option<String>,
 }
 
-/// What runs in production (SPEC §1.2).
+/// The fleet: its hosts, what each has installed, and the groups steps run on.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct InventoryFile {
+    /// Groups of hosts, by name; a step's `on` names one.
     groups: Option<BTreeMap<String, Vec<String>>>,
+    /// The hosts, by name.
     hosts: Option<BTreeMap<String, Option<Host>>>,
 }
 
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Host {
-    /// Package to installed version.
+    /// What the host has installed: component to version.
     installed: Option<BTreeMap<String, Version>>,
 }
 
@@ -369,6 +442,41 @@ mod tests {
         let mut names: Vec<String> = fields.iter().map(|field| (*field).to_owned()).collect();
         names.sort();
         names
+    }
+
+    /// Every field of every file says what it is for, in users' words.
+    #[test]
+    fn every_field_is_described() {
+        fn walk(path: &str, value: &serde_json::Value, missing: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(object) => {
+                    if let Some(serde_json::Value::Object(properties)) = object.get("properties") {
+                        for (name, property) in properties {
+                            let described = property.get("description").and_then(serde_json::Value::as_str);
+                            if described.is_none_or(str::is_empty) {
+                                missing.push(format!("{path}.{name}"));
+                            }
+                        }
+                    }
+                    for (key, child) in object {
+                        walk(&format!("{path}/{key}"), child, missing);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        walk(&format!("{path}[{index}]"), item, missing);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for kind in Kind::ALL {
+            let text = schema(kind);
+            assert!(!text.contains("SPEC"), "{}: users do not have SPEC", kind.file_name());
+            let mut missing = Vec::new();
+            walk(kind.file_name(), &serde_json::from_str(&text).unwrap(), &mut missing);
+            assert!(missing.is_empty(), "fields without a description: {missing:#?}");
+        }
     }
 
     /// The schemas accept exactly the fields the readers accept.

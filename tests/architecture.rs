@@ -25,6 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("lower", &["check", "graph", "model", "resolve"]),
     ("emit", &["lower", "source"]),
     ("driver", &["check", "codes", "config", "diagnostic", "lower", "model", "resolve", "source", "syntax"]),
+    ("actions", &["driver", "model", "source"]),
     ("diff", &["driver", "lower", "model"]),
     ("init", &["model"]),
     ("report", &["check", "codes", "diagnostic", "driver", "model", "source"]),

@@ -1,5 +1,6 @@
-//! Generated documentation stays in step with its source: `docs/rules.md` with the rule files.
-//! `UPDATE_DOCS=1 cargo test --test docs` rewrites it.
+//! Generated documentation stays in step with its source: `docs/rules.md` with the rule files,
+//! `docs/actions.md` with the prelude and the action reference. `UPDATE_DOCS=1 cargo test --test
+//! docs` rewrites them.
 
 mod common;
 
@@ -12,6 +13,17 @@ fn the_rule_reference_is_current() {
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(committed == generated, "docs/rules.md is stale: run `UPDATE_DOCS=1 cargo test --test docs`");
+}
+
+#[test]
+fn the_action_reference_is_current() {
+    let path = common::root().join("docs/actions.md");
+    let generated = cutover::actions::Reference::prelude().markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("write docs/actions.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "docs/actions.md is stale: run `UPDATE_DOCS=1 cargo test --test docs`");
 }
 
 /// Every rule has documentation with the four sections, in order.

@@ -21,19 +21,46 @@ fn completions_for_each_shell_know_every_command() {
     assert_eq!(common::cutover(&["completions", "tcsh"]).status.code(), Some(2));
 }
 
+/// After `explain`, completions offer the rule codes and the prelude's actions.
+#[test]
+fn completions_offer_rules_and_actions_after_explain() {
+    for shell in ["bash", "zsh", "fish"] {
+        let text = common::stdout(&common::cutover(&["completions", shell]));
+        let offered: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("CUT013"))
+            .filter(|line| line.contains("config.set") && line.contains("http.wait"))
+            .collect();
+        assert!(!offered.is_empty(), "{shell} completions do not offer rule codes and actions");
+        if shell == "fish" {
+            assert!(offered.iter().all(|line| line.contains("__fish_cutover_using_subcommand explain")), "{offered:?}");
+        }
+    }
+}
+
+/// One page: every command on it (no `cutover-COMMAND(1)` page cited that nothing writes),
+/// with exit status, environment and examples.
 #[test]
 fn the_man_page_renders() {
     let output = common::cutover(&["man"]);
     assert_eq!(output.status.code(), Some(0));
     let text = common::stdout(&output);
-    assert!(text.starts_with(".ie") || text.contains(".TH cutover 1"), "{text}");
-    assert!(text.contains(".SH SUBCOMMANDS") || text.contains("lint"), "{text}");
+    assert!(text.contains(".TH cutover 1"), "{text}");
+    for section in [".SH COMMANDS", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH EXAMPLES"] {
+        assert!(text.contains(section), "no `{section}` in the man page");
+    }
+    assert!(!text.contains("cutover\\-check(1)") && !text.contains("cutover-check(1)"), "cites a page nothing writes");
+    for command in ["check", "build", "lint", "explain", "actions", "diff", "init", "paths", "scan-config", "fmt"] {
+        assert!(text.contains(&format!(".SS \"cutover {command}\"")), "`{command}` has no subsection");
+    }
+    insta::assert_snapshot!("man", text);
 }
 
 /// Every command's `--help` shows an example.
 #[test]
 fn every_help_shows_an_example() {
-    for command in ["check", "build", "lint", "explain", "graph", "diff", "paths", "scan-config", "completions", "man"]
+    for command in
+        ["check", "build", "lint", "explain", "actions", "graph", "diff", "paths", "scan-config", "completions", "man"]
     {
         let output = common::cutover(&[command, "--help"]);
         assert_eq!(output.status.code(), Some(0), "{command}");

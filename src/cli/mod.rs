@@ -3,6 +3,7 @@
 //! **Invariant:** with `source`, this is the only module that does I/O. Exit codes: 0 no
 //! errors, 1 errors found, 2 the command could not run.
 
+mod actions;
 mod build;
 mod check;
 mod completions;
@@ -13,6 +14,7 @@ mod fmt;
 mod graph;
 mod init;
 mod lint;
+mod man;
 mod output;
 mod paths;
 pub mod render;
@@ -74,12 +76,28 @@ pub enum Command {
         #[arg(long, value_parser = ["warnings"])]
         deny: Option<String>,
     },
-    /// Explain a rule: what it checks, why it matters, an example and the fix.
+    /// Explain a rule (what it checks, why it matters, an example and the fix) or an action
+    /// (its parameters, effects, timing and what it runs).
     ///
-    /// Example: cutover explain CUT013   (or: cutover explain skipped-required-stop)
+    /// Example: cutover explain CUT013   (or: cutover explain skipped-required-stop, cutover explain config.set)
     Explain {
-        /// A rule code or name.
-        rule: String,
+        /// A rule code or name, or an action name.
+        #[arg(value_name = "RULE|ACTION", value_parser = explain::TopicParser, hide_possible_values = true)]
+        name: String,
+        /// Know the plan's own actions and its libraries' too (they replace prelude actions of
+        /// the same name, as when compiling).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+    },
+    /// List the actions a plan can call: the built-in ones, and with a plan its libraries' and
+    /// its own. One line each: name, parameters, effects, estimate.
+    ///
+    /// Example: cutover actions plans/dten-4.2/plan.yaml   (then: cutover explain config.set)
+    Actions {
+        /// A plan whose `use:` libraries and `actions:` to include.
+        plan: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = actions::Format::Human)]
+        format: actions::Format,
     },
     /// What a change to a plan changes in what will run: steps added, removed, moved, commands
     /// and rollbacks changed, the schedule's total, new diagnostics.
@@ -98,8 +116,12 @@ pub enum Command {
     ///
     /// Example: cutover init --manifest vendor/manifest.json --inventory inventory/prod.yaml plans/next
     Init {
+        /// The vendor's package manifest (JSON or YAML): its components, upgrade paths and
+        /// required stops give the release steps.
         #[arg(long)]
         manifest: PathBuf,
+        /// The fleet's inventory: its groups and the versions each host has give the steps'
+        /// hosts and where each upgrade starts from.
         #[arg(long)]
         inventory: PathBuf,
         /// Where to write plan.yaml, lib.yaml and cutover.toml (created if missing).
@@ -264,10 +286,11 @@ pub fn main() -> ExitCode {
         Command::Build { plan, emit, output } => build::run(plan, *emit, output.as_deref(), &renderer),
         Command::Graph { plan, format } => graph::run(plan, *format, &renderer),
         Command::Lint { paths, format, deny } => lint::run(paths, *format, deny.is_some(), &renderer),
-        Command::Explain { rule } => explain::run(rule),
+        Command::Explain { name, plan } => explain::run(name, plan.as_deref(), &renderer),
+        Command::Actions { plan, format } => actions::run(plan.as_deref(), *format, &renderer),
         Command::Diff { old, new, format } => diff::run(old, new, *format),
         Command::Completions { shell } => completions::completions(*shell),
-        Command::Man => completions::man(),
+        Command::Man => man::run(),
         Command::Schema { kind } => Ok(schema::run(*kind)),
         Command::Init { manifest, inventory, directory } => init::run(manifest, inventory, directory, &renderer),
         Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
