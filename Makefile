@@ -24,7 +24,7 @@ $(TOOLS)/.installed: Makefile
 	chmod u+x $(TOOLS)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 	touch $@
 
-# The fleet tests (tests/fleet.rs) run one real sshd per host on 127.0.0.x (Debian's package;
+# The fleet tests (tests/fleet.rs, tests/fleet_script.rs) run one real sshd per host on 127.0.0.x (Debian's package;
 # the ssh client and ssh-keygen come with it).
 SSHD := /usr/sbin/sshd
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -42,16 +42,28 @@ build:
 # tests/fuzz_plans.rs mutates plans for FUZZ_SECONDS (`make test FUZZ_SECONDS=600` searches longer).
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
-test: setup
-	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
+# Two lanes at once, one per core: tests/ansible.rs (real ansible-playbook runs, the slowest
+# file) beside every other target; the ansible lane's output is printed when both are done.
+TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
 	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
 	CUTOVER_BENCH_SIZES=1000 \
 	CUTOVER_FUZZ_SECONDS=$(FUZZ_SECONDS) \
-	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
+	INSTA_UPDATE=no
+OTHER_TESTS := $(addprefix --test ,$(filter-out ansible,$(basename $(notdir $(wildcard tests/*.rs)))))
+
+test: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(TEST_ENV) $(CARGO) test --locked --all-targets --no-run
+	@mkdir -p target; rm -f target/ansible-lane.status
+	( $(TEST_ENV) $(CARGO) test --locked --test ansible > target/ansible-lane.log 2>&1; \
+	  echo $$? > target/ansible-lane.status ) & \
+	$(TEST_ENV) $(CARGO) test --locked --lib --bins --examples --benches $(OTHER_TESTS); status=$$?; \
+	while [ ! -e target/ansible-lane.status ]; do sleep 1; done; \
+	cat target/ansible-lane.log; \
+	[ "$$status" -eq 0 ] && [ "$$(cat target/ansible-lane.status)" -eq 0 ]
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null
 
