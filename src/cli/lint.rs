@@ -42,7 +42,7 @@ pub fn run(
             human
         }
         LintFormat::Json => report::json::emit(&reports),
-        LintFormat::Sarif => report::sarif::emit(&reports),
+        LintFormat::Sarif => report::sarif::emit_under(&reports, uri_base().as_ref()),
         LintFormat::Github => report::github::emit(&reports),
         LintFormat::Markdown => report::markdown::emit(&reports),
     };
@@ -54,6 +54,16 @@ pub fn run(
     }
     let failed = errors > 0 || (deny_warnings && warnings > 0);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// What SARIF's `%SRCROOT%` stands for: the git repository around the current directory (the
+/// nearest folder with a `.git`, a folder or a worktree's file), or the current directory
+/// outside any. `None` when the current directory cannot be read: names are then written as
+/// they are.
+fn uri_base() -> Option<report::sarif::UriBase> {
+    let current = std::env::current_dir().ok()?;
+    let root = current.ancestors().find(|folder| folder.join(".git").exists()).unwrap_or(&current).to_path_buf();
+    Some(report::sarif::UriBase { root, current })
 }
 
 /// "2 errors, 1 warning" over every plan.
