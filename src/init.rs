@@ -1,7 +1,9 @@
 //! `cutover init`: a plan set scaffolded from a manifest and an inventory. One release step per
 //! component and host group, in manifest order, with the required stops already in place; a
 //! snapshot before irreversible migrations; `TODO` markers wherever a person must decide. The
-//! scaffold checks clean; what is left to do is the list of its TODOs.
+//! scaffold reads and resolves clean; what is left to do is the list of its TODOs, and each one
+//! is a CUT040 error (`unfinished-scaffold`) until a person settles it, so an unfinished scaffold
+//! never passes CI.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -60,6 +60,23 @@ fn a_changed_rollback() {
     );
 }
 
+/// `install` waited for `drain` and now waits for `notify`: the schedule is the same, and the
+/// diff still says who waits for whom, in both formats.
+#[test]
+fn a_changed_dependency() {
+    let old = plan("", "./undrain.sh");
+    let new = old.replacen("on: app, after: [drain] }", "on: app, after: [notify] }", 1);
+    assert_ne!(old, new);
+    let text = diff("dependency", (&old, MANIFEST), (&new, MANIFEST), "human");
+    assert!(text.contains("- install no longer waits for drain (written `after`)"), "{text}");
+    assert!(text.contains("+ install now waits for notify (written `after`)"), "{text}");
+    insta::assert_snapshot!(text);
+    let markdown = diff("dependency-md", (&old, MANIFEST), (&new, MANIFEST), "markdown");
+    assert!(markdown.contains("step `install` no longer waits for `drain` (written `after`)"), "{markdown}");
+    assert!(markdown.contains("step `install` now waits for `notify` (written `after`)"), "{markdown}");
+    insta::assert_snapshot!("a_changed_dependency_markdown", markdown);
+}
+
 #[test]
 fn a_new_required_stop() {
     let old = plan("", "./undrain.sh");
@@ -69,6 +86,8 @@ fn a_new_required_stop() {
     assert!(text.contains("schedule: 4m10s → 7m10s"), "{text}");
     // The target's rollback now goes back to the stop, not to the inventory's version.
     assert!(text.contains("+ install.sh 'core' '4.0.3'"), "{text}");
+    // The stop comes before the target because the manifest says so: an inferred dependency.
+    assert!(text.contains("+ install now waits for install-stop (inferred: "), "{text}");
     insta::assert_snapshot!(text);
 }
 

@@ -132,8 +132,52 @@ fn sarif_validates() {
     let value: serde_json::Value = serde_json::from_str(&sarif).expect("JSON");
     assert_eq!(value["version"], "2.1.0");
     assert_eq!(value["runs"][0]["results"].as_array().expect("results").len(), 3);
-    let file = root.join("lint.sarif");
-    std::fs::write(&file, &sarif).expect("write");
+    validate_sarif(&root.join("lint.sarif"), &sarif);
+}
+
+/// Linting by absolute path: files inside the repository get URIs relative to its root under
+/// `%SRCROOT%`, files outside it absolute `file://` URIs with no base, and both validate.
+#[test]
+fn sarif_from_absolute_paths_validates() {
+    let inside = tree("sarif_from_absolute_paths_validates");
+    let outside = std::env::temp_dir().join(format!("cutover-sarif-outside-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outside);
+    copy_tree(&inside, &outside);
+    let mut uris = Vec::new();
+    for (tree, base) in [(&inside, Some("%SRCROOT%")), (&outside, None)] {
+        // From the repository root, as CI runs it.
+        let output = common::cutover(&["lint", tree.to_str().expect("UTF-8"), "--format", "sarif"]);
+        assert_eq!(output.status.code(), Some(1));
+        let sarif = common::stdout(&output);
+        let value: serde_json::Value = serde_json::from_str(&sarif).expect("JSON");
+        let results = value["runs"][0]["results"].as_array().expect("results");
+        assert_eq!(results.len(), 3);
+        for result in results {
+            let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+            let uri = location["uri"].as_str().expect("a URI").to_owned();
+            assert_eq!(location["uriBaseId"].as_str(), base, "{uri}");
+            uris.push(uri);
+        }
+        validate_sarif(&inside.join(format!("lint-{}.sarif", uris.len())), &sarif);
+    }
+    let _ = std::fs::remove_dir_all(&outside);
+    let scratch = "target/test-scratch/lint-sarif_from_absolute_paths_validates/team-a/plan.yaml";
+    assert!(uris.contains(&scratch.to_owned()), "relative to the repository root: {uris:#?}");
+    let absolute = format!("file://{}/team-a/plan.yaml", outside.display());
+    assert!(uris.contains(&absolute), "{absolute} in {uris:#?}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for file in common::files_under(from) {
+        let target = to.join(file.strip_prefix(from).expect("under the tree"));
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&file, &target).expect("copy");
+    }
+}
+
+/// `sarif-multitool validate` finds no error and no warning in `sarif` (written to `file`).
+fn validate_sarif(file: &Path, sarif: &str) {
+    std::fs::write(file, sarif).expect("write");
     let tool = std::env::var_os("CUTOVER_SARIF_MULTITOOL")
         .map_or_else(|| common::root().join(".tools/node_modules/.bin/sarif-multitool"), PathBuf::from);
     assert!(
@@ -141,7 +185,7 @@ fn sarif_validates() {
         "the SARIF multitool is not at {}: run `make test`, which installs the pinned one",
         tool.display()
     );
-    let output = std::process::Command::new(&tool).arg("validate").arg(&file).output().expect("the multitool runs");
+    let output = std::process::Command::new(&tool).arg("validate").arg(file).output().expect("the multitool runs");
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{report}");
     assert!(report.contains("Analysis completed successfully"), "{report}");

@@ -42,7 +42,7 @@ pub fn run(
             human
         }
         LintFormat::Json => report::json::emit(&reports),
-        LintFormat::Sarif => report::sarif::emit(&reports),
+        LintFormat::Sarif => report::sarif::emit_under(&reports, uri_base().as_ref()),
         LintFormat::Github => report::github::emit(&reports),
         LintFormat::Markdown => report::markdown::emit(&reports),
     };
@@ -54,6 +54,16 @@ pub fn run(
     }
     let failed = errors > 0 || (deny_warnings && warnings > 0);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// What SARIF's `%SRCROOT%` stands for: the git repository around the current directory (the
+/// nearest folder with a `.git`, a folder or a worktree's file), or the current directory
+/// outside any. `None` when the current directory cannot be read: names are then written as
+/// they are.
+fn uri_base() -> Option<report::sarif::UriBase> {
+    let current = std::env::current_dir().ok()?;
+    let root = current.ancestors().find(|folder| folder.join(".git").exists()).unwrap_or(&current).to_path_buf();
+    Some(report::sarif::UriBase { root, current })
 }
 
 /// "2 errors, 1 warning" over every plan.
@@ -68,12 +78,20 @@ fn totals_text(errors: usize, warnings: usize) -> String {
 
 /// Every plan file under the paths, sorted: YAML files whose text has a top-level `cutover:`
 /// key, and DSL (`.cutover`) files with a `cutover 1` line. Directories are walked with
-/// `.gitignore` respected; a file named directly is taken as it is.
+/// `.gitignore` respected. A file named directly that is not a plan (a manifest, an inventory,
+/// a library, `.pre-commit-config.yaml`: what a pre-commit hook or a shell glob passes) is
+/// skipped with a note on standard error, one line each.
 fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut plans = Vec::new();
     for path in paths {
         if path.is_file() {
-            plans.push(path.clone());
+            // A file that cannot be read stays in, so that its error is reported.
+            match crate::source::read_text(path) {
+                Ok(text) if !says_language(&text) => {
+                    eprintln!("note: skipped `{}`: not a plan (no top-level `cutover:` key)", path.display());
+                }
+                _ => plans.push(path.clone()),
+            }
             continue;
         }
         if !path.is_dir() {
@@ -96,8 +114,11 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 
 /// A plan says its language version on a line of its own: `cutover: 1` (`cutover 1` in the DSL).
 fn is_plan(path: &Path) -> bool {
-    crate::source::read_text(path)
-        .is_ok_and(|text| text.lines().any(|line| line.starts_with("cutover:") || line.starts_with("cutover ")))
+    crate::source::read_text(path).is_ok_and(|text| says_language(&text))
+}
+
+fn says_language(text: &str) -> bool {
+    text.lines().any(|line| line.starts_with("cutover:") || line.starts_with("cutover "))
 }
 
 /// The settings of the nearest `cutover.toml` at or above the plan's folder, read once per folder.

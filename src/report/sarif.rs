@@ -1,9 +1,12 @@
 //! `--format sarif`: SARIF 2.1.0 for code scanning (GitHub uploads it with
 //! `github/codeql-action/upload-sarif`). Every rule of the registry is described once, with its
-//! documentation as help; results carry relative URIs under `%SRCROOT%`, regions in characters,
-//! the secondary labels as related locations, and fingerprints that survive lines moving.
+//! documentation as help; results carry URIs relative to the repository root under
+//! `%SRCROOT%` (a file outside it gets an absolute `file://` URI and no base), regions in
+//! characters, the secondary labels as related locations, and fingerprints that survive lines
+//! moving.
 
 use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -13,10 +16,30 @@ use crate::codes::{Code, Severity};
 /// Where people learn about the tool; SARIF viewers link to it.
 const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
 
+/// Where the files of a run are: the repository root that `%SRCROOT%` stands for, and the
+/// folder that relative file names start from (the current directory). `cli::lint` finds them;
+/// the report only compares paths.
+#[derive(Clone, Debug)]
+pub struct UriBase {
+    pub root: PathBuf,
+    pub current: PathBuf,
+}
+
+/// The log, with file names taken as they are: relative ones under `%SRCROOT%`, absolute ones
+/// as `file://` URIs.
+#[must_use]
+pub fn emit(plans: &[PlanReport]) -> String {
+    emit_under(plans, None)
+}
+
+/// The log, with every file inside `base.root` relative to it under `%SRCROOT%`, and every other
+/// one an absolute `file://` URI without a base (SARIF forbids an absolute URI under a base:
+/// the multitool's SARIF1004).
+///
 /// # Panics
 /// Never: the log is plain data.
 #[must_use]
-pub fn emit(plans: &[PlanReport]) -> String {
+pub fn emit_under(plans: &[PlanReport], base: Option<&UriBase>) -> String {
     let rules: Vec<Value> = Code::all().map(rule).collect();
     let results: Vec<Value> = plans
         .iter()
@@ -29,7 +52,7 @@ pub fn emit(plans: &[PlanReport]) -> String {
                 .map(|(index, (at, message))| {
                     json!({
                         "id": index + 1,
-                        "physicalLocation": physical(at),
+                        "physicalLocation": physical(at, base),
                         "message": { "text": message.clone().unwrap_or_else(|| "related".to_owned()) },
                     })
                 })
@@ -44,7 +67,7 @@ pub fn emit(plans: &[PlanReport]) -> String {
                 "ruleIndex": Code::all().position(|code| code == finding.code),
                 "level": level(finding.severity),
                 "message": { "text": text },
-                "locations": [{ "physicalLocation": physical(&finding.location) }],
+                "locations": [{ "physicalLocation": physical(&finding.location, base) }],
                 "partialFingerprints": { "cutoverFinding/v1": finding.fingerprint() },
             });
             if !related.is_empty() {
@@ -87,9 +110,9 @@ fn rule(code: Code) -> Value {
     })
 }
 
-fn physical(at: &Location) -> Value {
+fn physical(at: &Location, base: Option<&UriBase>) -> Value {
     json!({
-        "artifactLocation": { "uri": uri(&at.file), "uriBaseId": "%SRCROOT%" },
+        "artifactLocation": artifact(&at.file, base),
         "region": {
             "startLine": at.line,
             "startColumn": at.column,
@@ -99,7 +122,44 @@ fn physical(at: &Location) -> Value {
     })
 }
 
-/// A relative URI reference: forward slashes, no leading `./`, reserved characters escaped.
+/// Where a file is, as SARIF's `artifactLocation`: relative to the root under `%SRCROOT%` when
+/// it is inside it, an absolute `file://` URI without a base otherwise.
+fn artifact(file: &str, base: Option<&UriBase>) -> Value {
+    let path = Path::new(file);
+    // Built-in text (`<prelude>`) has no place on disk to resolve.
+    let base = base.filter(|_| !file.starts_with('<'));
+    let absolute = match base {
+        Some(base) => lexically_normal(&base.current.join(path)),
+        None => path.to_path_buf(),
+    };
+    if let Some(base) = base
+        && let Ok(relative) = absolute.strip_prefix(&base.root)
+    {
+        return json!({ "uri": uri(&relative.to_string_lossy()), "uriBaseId": "%SRCROOT%" });
+    }
+    if absolute.has_root() {
+        return json!({ "uri": format!("file://{}", uri(&absolute.to_string_lossy())) });
+    }
+    json!({ "uri": uri(file), "uriBaseId": "%SRCROOT%" })
+}
+
+/// `path` with `.` dropped and each `..` taking away the folder before it, without asking the
+/// file system: `/repo/plans/x/../lib.yaml` is `/repo/plans/lib.yaml`.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(normal.components().next_back(), Some(Component::Normal(_))) => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// A URI path: forward slashes, no leading `./`, reserved characters escaped.
 fn uri(path: &str) -> String {
     let path = path.replace('\\', "/");
     let path = path.strip_prefix("./").unwrap_or(&path);
@@ -145,4 +205,29 @@ fn sentence(text: &str) -> String {
         out.push('.');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> UriBase {
+        UriBase { root: PathBuf::from("/repo"), current: PathBuf::from("/repo/plans") }
+    }
+
+    #[test]
+    fn files_inside_the_root_are_relative_to_it_and_others_absolute() {
+        let base = base();
+        let inside = artifact("/repo/plans/dten/plan.yaml", Some(&base));
+        assert_eq!(inside, json!({ "uri": "plans/dten/plan.yaml", "uriBaseId": "%SRCROOT%" }));
+        let relative = artifact("dten/../shared/lib.yaml", Some(&base));
+        assert_eq!(relative, json!({ "uri": "plans/shared/lib.yaml", "uriBaseId": "%SRCROOT%" }));
+        let outside = artifact("/tmp/set one/plan.yaml", Some(&base));
+        assert_eq!(outside, json!({ "uri": "file:///tmp/set%20one/plan.yaml" }));
+        assert_eq!(artifact("../elsewhere.yaml", Some(&base))["uriBaseId"], "%SRCROOT%");
+        assert_eq!(artifact("../../elsewhere.yaml", Some(&base)), json!({ "uri": "file:///elsewhere.yaml" }));
+        // Without a base, names are taken as they are.
+        assert_eq!(artifact("./plans/x.yaml", None), json!({ "uri": "plans/x.yaml", "uriBaseId": "%SRCROOT%" }));
+        assert_eq!(artifact("/abs/x.yaml", None), json!({ "uri": "file:///abs/x.yaml" }));
+    }
 }

@@ -53,6 +53,7 @@ rules! {
         external_endpoint => CUT037,
         unverified_install => CUT038,
         unbounded_retries => CUT039,
+        unfinished_scaffold => CUT040,
     ],
     documented: [
         syntax_error => CUT001,
