@@ -124,8 +124,8 @@ pub fn status(key: &ConfigKey, version: &Version) -> Option<Status> {
     }
 }
 
-/// Every deprecated or removed key of `manifest`'s matrix set in `text`, judged at the
-/// manifest's version, in line order.
+/// Every deprecated or removed key of `manifest`'s matrix set in `text`, judged at the version
+/// the manifest ships of the key's component (`Manifest::release_of`), in line order.
 #[must_use]
 pub fn scan(text: &str, manifest: &Manifest) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -133,7 +133,7 @@ pub fn scan(text: &str, manifest: &Manifest) -> Vec<Finding> {
         // The most specific name the matrix knows is the key this line sets; a current key
         // there is no finding, even if a shorter name of it is deprecated.
         let Some(key) = entry.names.iter().find_map(|name| manifest.config.get(name)) else { continue };
-        let Some(status) = status(key, &manifest.version.value) else { continue };
+        let Some(status) = status(key, manifest.release_of(key).1) else { continue };
         findings.push(Finding {
             key: key.name.value.clone(),
             written: entry.written.to_owned(),

@@ -352,6 +352,10 @@ struct UpgradeFrom {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigKey {
+    /// The component that reads the key (default: the component its first dotted word names,
+    /// else every component with units). Its version is what `since`, `deprecated_in` and
+    /// `removed_in` are compared with.
+    component: Option<String>,
     /// The kind of value the key takes.
     r#type: Option<String>,
     /// The version that introduced the key.

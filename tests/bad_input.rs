@@ -399,3 +399,38 @@ fn a_cycle_of_fifty_thousand_steps_names_the_first_and_counts_the_rest() {
     let labels = report["plans"][0]["findings"][0]["labels"].as_array().map(Vec::len);
     assert_eq!(labels, Some(50_000), "tools get an edge per step");
 }
+
+/// A standard output that cannot be written (a full disk: `/dev/full`) is one line and exit 2
+/// from every command that prints, never a panic and never a silent success.
+#[test]
+fn an_unwritable_standard_output_is_one_line_and_exit_2() {
+    let dten = "plans/dten-4.2/plan.yaml";
+    let manifest = "plans/dten-4.2/manifest.json";
+    let inventory = "plans/dten-4.2/inventory.yaml";
+    let commands: &[&[&str]] = &[
+        &["check", dten],
+        &["build", dten, "--emit", "json"],
+        &["graph", dten],
+        &["schema", "plan"],
+        &["diff", dten, dten],
+        &["explain", "CUT001"],
+        &["actions"],
+        &["paths", "--manifest", manifest, "--inventory", inventory],
+        &["lint", "plans/dten-4.2"],
+        &["man"],
+    ];
+    for arguments in commands {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(*arguments)
+            .current_dir(common::root())
+            .env("NO_COLOR", "1")
+            .stdout(full)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
+        assert!(stderr.contains("cannot write to standard output"), "{arguments:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{arguments:?}: {stderr}");
+    }
+}

@@ -38,8 +38,12 @@ pub fn run(plans: &[PathBuf], renderer: &Renderer) -> ExitCode {
         };
         out.push_str(&summary);
         out.push('\n');
-        if stdout.write_all(out.as_bytes()).is_err() {
-            // Standard output is gone (a closed pipe): nobody is reading the rest.
+        if let Err(error) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+            // A closed pipe: nobody is reading the rest. Anything else is said, exit 2.
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write to standard output: {error}");
+                return ExitCode::from(2);
+            }
             break;
         }
         if index + 1 == plans.len() {

@@ -35,11 +35,5 @@ fn explain_topics(command: &clap::Command) -> Vec<String> {
 }
 
 pub(super) fn write(bytes: &[u8]) -> Result<ExitCode, Failure> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure(format!("cannot write to standard output: {error}")))
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    super::output::write_stdout(bytes)
 }

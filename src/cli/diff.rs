@@ -16,7 +16,7 @@ pub fn run(old: &str, new: &str, format: DiffFormat) -> Result<ExitCode, Failure
         DiffFormat::Human => crate::diff::human(&diff, old, new),
         DiffFormat::Markdown => crate::diff::markdown(&diff, old, new),
     };
-    print!("{text}");
+    super::output::write_stdout(text.as_bytes())?;
     Ok(if after.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

@@ -22,7 +22,7 @@ pub fn run(plan: &Path, format: GraphFormat, renderer: &Renderer) -> Result<Exit
         GraphFormat::Dot => emit::dot::emit(lowered),
         GraphFormat::Mermaid => emit::mermaid::emit(lowered),
     };
-    print!("{text}");
+    super::output::write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! `cutover init --manifest M --inventory I [DIR]`: scaffolds a plan set (plan, action library,
 //! `cutover.toml`) and lists the TODOs a person must settle.
 
+use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
@@ -57,21 +58,22 @@ pub fn run(
     for (name, text) in &scaffold.files {
         super::output::write_file(&directory.join(name), text)?;
     }
-    println!(
-        "wrote {} in {}",
+    let mut out = format!(
+        "wrote {} in {}\n",
         scaffold.files.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "),
         directory.display()
     );
     let todos = scaffold.todos();
-    println!("{} to settle:", super::render::count(todos.len(), "TODO"));
+    let _ = writeln!(out, "{} to settle:", super::render::count(todos.len(), "TODO"));
     for todo in todos {
-        println!(
+        let _ = writeln!(
+            out,
             "  {}",
             Path::new(&directory.join(todo.split(':').next().unwrap_or_default())).display().to_string()
                 + &todo[todo.find(':').unwrap_or(0)..]
         );
     }
-    Ok(ExitCode::SUCCESS)
+    super::output::write_stdout(out.as_bytes())
 }
 
 /// `target` as a path relative to `directory`, both taken from the current directory.

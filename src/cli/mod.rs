@@ -291,7 +291,7 @@ pub fn main() -> ExitCode {
         Command::Diff { old, new, format } => diff::run(old, new, *format),
         Command::Completions { shell } => completions::completions(*shell),
         Command::Man => man::run(),
-        Command::Schema { kind } => Ok(schema::run(*kind)),
+        Command::Schema { kind } => schema::run(*kind),
         Command::Init { manifest, inventory, directory } => init::run(manifest, inventory, directory, &renderer),
         Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
         Command::ScanConfig { manifest, files, format } => scan_config::run(manifest, files, *format, &renderer),

@@ -156,3 +156,16 @@ fn describe(metadata: &Metadata) -> &'static str {
         "not a regular file"
     }
 }
+
+/// Writes `bytes` to standard output: a closed pipe (`| head`) ends quietly, any other failure
+/// (a full disk, `> /dev/full`) is one line and exit 2, never a panic.
+pub fn write_stdout(bytes: &[u8]) -> Result<std::process::ExitCode, Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("cannot write to standard output: {error}")))
+        }
+        _ => Ok(std::process::ExitCode::SUCCESS),
+    }
+}

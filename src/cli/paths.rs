@@ -46,7 +46,7 @@ pub fn run(manifest: &Path, inventory: &Path, format: Format, renderer: &Rendere
         Format::Human => human(&manifest, &hosts),
         Format::Json => json(&manifest, &hosts),
     };
-    print!("{text}");
+    super::output::write_stdout(text.as_bytes())?;
     let any_without_path = hosts.iter().flat_map(|host| &host.rows).any(|row| matches!(row.path, Some(Err(_))));
     Ok(if any_without_path { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

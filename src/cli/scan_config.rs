@@ -48,7 +48,7 @@ pub fn run(manifest_path: &Path, files: &[PathBuf], format: Format, renderer: &R
         Format::Human => human(&scanned),
         Format::Json => json(&manifest, &scanned),
     };
-    print!("{text}");
+    super::output::write_stdout(text.as_bytes())?;
     let any_removed =
         scanned.iter().flat_map(|(_, findings)| findings).any(|finding| finding.status == Status::Removed);
     Ok(if unreadable {

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use crate::schema::{Kind, schema};
 
-pub fn run(kind: Kind) -> ExitCode {
-    print!("{}", schema(kind));
-    ExitCode::SUCCESS
+pub fn run(kind: Kind) -> Result<ExitCode, super::Failure> {
+    super::output::write_stdout(schema(kind).as_bytes())
 }

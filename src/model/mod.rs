@@ -352,6 +352,35 @@ pub struct Manifest {
     pub files: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
+impl Manifest {
+    /// The components a config key belongs to: the one its `component:` names; otherwise the
+    /// component its first dotted word names (`dten-core.threads`); otherwise every component
+    /// that ships units (as with `dten.hybrid.enable` or postgres's `wal_level`).
+    #[must_use]
+    pub fn owners_of(&self, key: &ConfigKey) -> Vec<&Component> {
+        if let Some(component) = key.component.as_ref().and_then(|name| self.components.get(name.as_str())) {
+            return vec![component];
+        }
+        let first_word = key.name.as_str().split('.').next().unwrap_or_default();
+        if let Some(component) = self.components.get(first_word) {
+            return vec![component];
+        }
+        self.components.values().filter(|component| !component.units.is_empty()).collect()
+    }
+
+    /// What a config key's `since`, `deprecated_in` and `removed_in` are versions of, and the
+    /// version the plan installs: the owning component's when the key has exactly one (named by
+    /// `component:` or by its first dotted word), otherwise the package's.
+    #[must_use]
+    pub fn release_of(&self, key: &ConfigKey) -> (&str, &semver::Version) {
+        let named = key.component.as_ref().map(Spanned::as_str).or_else(|| key.name.as_str().split('.').next());
+        match named.and_then(|name| self.components.get(name)) {
+            Some(component) => (component.name.as_str(), &component.version.value),
+            None => (self.package.as_str(), &self.version.value),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Component {
     pub name: Spanned<String>,
@@ -404,6 +433,8 @@ pub enum Reboot {
 #[derive(Clone, Debug)]
 pub struct ConfigKey {
     pub name: Spanned<String>,
+    /// `component:`, the component the key belongs to, when the matrix says.
+    pub component: Option<Spanned<String>>,
     pub kind: Option<Spanned<String>>,
     pub since: Option<Spanned<semver::Version>>,
     pub deprecated_in: Option<Spanned<semver::Version>>,

@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use crate::codes::CUT001;
+use crate::codes::{CUT001, CUT010};
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::abbreviate;
 use crate::model::names::{self, NameKind};
@@ -19,7 +19,7 @@ pub(crate) const MANIFEST_FIELDS: &[&str] =
 pub(crate) const COMPONENT_FIELDS: &[&str] =
     &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops"];
 pub(crate) const CONFIG_FIELDS: &[&str] =
-    &["type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
+    &["component", "type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
 pub(crate) const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
 
 /// Reads a manifest. `None` when the file is not a manifest at all.
@@ -33,7 +33,7 @@ pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic
         }
         Spanned::new(semver::Version::new(0, 0, 0), package.span)
     });
-    let components = fields
+    let components: IndexMap<String, Component> = fields
         .get("components")
         .map(|node| {
             reader
@@ -44,7 +44,7 @@ pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic
                 .collect()
         })
         .unwrap_or_default();
-    let config = fields
+    let config: IndexMap<String, ConfigKey> = fields
         .get("config")
         .map(|node| {
             reader
@@ -79,6 +79,23 @@ pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic
                 .collect()
         })
         .unwrap_or_default();
+    for key in config.values() {
+        let Some(owner) = key.component.as_ref() else { continue };
+        if !components.contains_key(owner.as_str()) {
+            let known: Vec<&str> = components.keys().map(String::as_str).collect();
+            reader.report(
+                Diagnostic::new(
+                    CUT010,
+                    owner.span,
+                    format!(
+                        "config key `{}` belongs to `{}`, which is no component of this manifest",
+                        key.name.value, owner.value
+                    ),
+                )
+                .with_help(format!("name one of the components: {}", known.join(", "))),
+            );
+        }
+    }
     Some(Manifest { file, package, version, components, config, migrations, signing, files })
 }
 
@@ -162,6 +179,7 @@ fn read_upgrade_edge(reader: &mut Reader<'_>, node: &Node) -> Option<UpgradeEdge
 fn read_config_key(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<ConfigKey> {
     let fields = reader.fields(node, CONFIG_FIELDS, &format!("config key `{}`", name.value))?;
     Some(ConfigKey {
+        component: reader.optional_string(&fields, "component"),
         kind: reader.optional_string(&fields, "type"),
         since: reader.version(&fields, "since"),
         deprecated_in: reader.version(&fields, "deprecated_in"),

@@ -32,9 +32,8 @@ use super::removed_config_key::{KeySet, keys_set};
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(manifest) = context.inputs.manifest else { return };
-    let package = manifest.package.as_str();
-    let installed = &manifest.version.value;
     for KeySet { step, argument, row, .. } in keys_set(context) {
+        let (package, installed) = manifest.release_of(row);
         let Some(deprecated_in) = row.deprecated_in.as_ref().filter(|deprecated_in| deprecated_in.value <= *installed)
         else {
             continue;

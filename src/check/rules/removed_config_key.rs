@@ -3,8 +3,9 @@
 //! ## What it does
 //!
 //! Flags a step that sets a config key (a `config_key` argument, like `key:` of `config.set`)
-//! whose row in the manifest's config matrix has `removed_in` at or below the package version
-//! the plan installs.
+//! whose row in the manifest's config matrix has `removed_in` at or below the version the plan
+//! installs: of the key's component (its `component:`, or the component its first dotted word
+//! names), otherwise of the package.
 //!
 //! ## Why it matters
 //!
@@ -35,9 +36,8 @@ use crate::model::{ConfigKey, ParamType};
 
 pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(manifest) = context.inputs.manifest else { return };
-    let package = manifest.package.as_str();
-    let installed = &manifest.version.value;
     for KeySet { step, argument, row, .. } in keys_set(context) {
+        let (package, installed) = manifest.release_of(row);
         let Some(removed_in) = row.removed_in.as_ref().filter(|removed_in| removed_in.value <= *installed) else {
             continue;
         };

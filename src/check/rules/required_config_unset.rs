@@ -11,9 +11,11 @@
 //! the component's `units` and calls `service.start` or `service.restart`, or its command
 //! runs `systemctl start` or `restart`; an inline step starts the units its command names.
 //!
-//! A key belongs to the component its first dotted word names (`dten-core.threads` belongs
-//! to dten-core); otherwise, as with `dten.hybrid.enable` or postgres's `wal_level`, to
-//! every component of the manifest that ships units.
+//! A key belongs to the component its `component:` names in the matrix; without one, to the
+//! component its first dotted word names (`dten-core.threads` belongs to dten-core);
+//! otherwise, as with `dten.hybrid.enable` or postgres's `wal_level`, to every component of
+//! the manifest that ships units. Say `component:` for a key like `api.auth.mode` that one
+//! component of several reads, or the rule asks for it before every component's start.
 //!
 //! ## Why it matters
 //!
@@ -45,7 +47,7 @@ use crate::check::Context;
 use crate::resolve::ResolvedStep;
 use crate::codes::CUT017;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Component, ConfigKey, Manifest, ParamType, Spanned};
+use crate::model::{Component, ConfigKey, ParamType, Spanned};
 use crate::source::Span;
 
 use super::removed_config_key::{KeySet, keys_set};
@@ -55,13 +57,13 @@ pub fn check(context: &Context<'_, '_>, diagnostics: &mut Vec<Diagnostic>) {
     let settings = keys_set(context);
     for row in manifest.config.values() {
         let Some(expect) = row.expect.as_ref().filter(|_| row.required) else { continue };
-        if row.since.as_ref().is_some_and(|since| since.value > manifest.version.value) {
+        if row.since.as_ref().is_some_and(|since| since.value > *manifest.release_of(row).1) {
             continue;
         }
         let settings: Vec<&KeySet<'_, '_>> = settings.iter().filter(|setting| setting.row.name == row.name).collect();
         // One diagnostic per start step, even where several components own the key.
         let mut starts: BTreeMap<usize, FirstStart> = BTreeMap::new();
-        for component in owners(manifest, row.name.as_str()) {
+        for component in manifest.owners_of(row) {
             for (position, start) in first_starts(context, order, component) {
                 let entry = starts.entry(position).or_insert(FirstStart { hosts: Vec::new(), ..start });
                 for host in start.hosts {
@@ -87,16 +89,6 @@ struct FirstStart {
     span: Span,
     unit: String,
     hosts: Vec<String>,
-}
-
-/// The components a config key belongs to: the component its first dotted word names, or
-/// every component of the manifest that ships units.
-fn owners<'m>(manifest: &'m Manifest, key: &str) -> Vec<&'m Component> {
-    let first_word = key.split('.').next().unwrap_or(key);
-    if let Some(component) = manifest.components.get(first_word) {
-        return vec![component];
-    }
-    manifest.components.values().filter(|component| !component.units.is_empty()).collect()
 }
 
 /// Per host, the first step in graph order that starts one of the component's units after a
@@ -314,6 +306,26 @@ mod tests {
             "steps:\n{INSTALL}  - {{ id: bounce, run: systemctl restart dten-core.service, rollback: \"true\", on: app, after: [install-core] }}\n"
         );
         assert_eq!(codes_of(&rule_diagnostics(CUT017, &inline, DTEN_CONFIG_MANIFEST, DTEN_INVENTORY)), ["CUT017"]);
+    }
+
+    /// A key the matrix gives to one component is asked for before that component's start
+    /// only: here dten-agent's, so starting dten-core without it is fine.
+    #[test]
+    fn a_key_belongs_to_the_component_the_matrix_names() {
+        let owned = DTEN_CONFIG_MANIFEST.replace("dten.hybrid.enable: { type: bool,", "dten.hybrid.enable: { component: dten-agent, type: bool,");
+        assert_ne!(owned, DTEN_CONFIG_MANIFEST);
+        assert_eq!(codes_of(&rule_diagnostics(CUT017, &plan("", ""), &owned, DTEN_INVENTORY)), Vec::<&str>::new());
+        let agent = "steps:\n  - { id: install-agent, do: install, with: { target: dten-agent@4.2.0 }, on: app }\n  - { id: start-agent, do: service.start, with: { unit: dten-agent.service }, on: app, after: [install-agent] }\n";
+        assert_eq!(codes_of(&rule_diagnostics(CUT017, agent, &owned, DTEN_INVENTORY)), ["CUT017"]);
+        // A component the manifest does not have is an unknown component, at the name.
+        let unknown = DTEN_CONFIG_MANIFEST.replace("dten.hybrid.enable: { type: bool,", "dten.hybrid.enable: { component: dten-api, type: bool,");
+        let diagnostics = crate::testing::diagnostics_of(&plan("", ""), &unknown, DTEN_INVENTORY);
+        assert!(
+            diagnostics.iter().any(|diagnostic| diagnostic.code == crate::codes::CUT010
+                && diagnostic.message.contains("belongs to `dten-api`, which is no component")),
+            "{:?}",
+            diagnostics.iter().map(|diagnostic| &diagnostic.message).collect::<Vec<_>>()
+        );
     }
 
     #[test]
