@@ -41,7 +41,9 @@ fn run_with_input(arguments: &[&str], input: Vec<u8>) -> Run {
     // Output is read while waiting (a full pipe would stall the child); the watchdog only kills.
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || sender.send(child.wait_with_output()));
-    let output = if let Ok(output) = receiver.recv_timeout(Duration::from_secs(10)) {
+    // Generous: the debug build on a loaded 2-core machine takes seconds on the largest
+    // inputs here (a 90,000-step chain); a hang is forever.
+    let output = if let Ok(output) = receiver.recv_timeout(Duration::from_secs(60)) {
         output.expect("output")
     } else {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
