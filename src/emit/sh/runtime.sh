@@ -453,19 +453,17 @@ reap_finished() {
   while ((${#RUNNING[@]} > 0)) && take_outcome; do :; done
 }
 
-# Waits for one running instance to finish and records its outcome.
-collect_one() {
-  take_outcome wait
+# Instance N is done: journaled, and last in the order of completion.
+mark_done() {
+  record "done" "$1"
+  STATE[$1]="done"
+  DONE_ORDER+=("$1")
 }
 
 outcome() {
   local index=$1 status=$2
   case $status in
-    0)
-      record "done" "$index"
-      STATE[index]="done"
-      DONE_ORDER+=("$index")
-      ;;
+    0) mark_done "$index" ;;
     "$UNREACHABLE")
       record unreachable "$index"
       failure "$index" unreachable
@@ -487,34 +485,28 @@ within_budget() {
 # when the plan must roll back: a failure beyond the step's max_fail. A failure within it
 # takes its host out of the run, rolled back, and the batch goes on.
 run_batch() {
-  local first=$1 last=$2 index failed_before=${#FAILED[@]} stop=0
+  local first=$1 last=$2 index failed_before=${#FAILED[@]}
   for ((index = first; index <= last; index++)); do
     [[ ${STATE[index]:-} == "done" || -n ${DROPPED[${HOST[index]}]:-} ]] && continue
     if [[ -n ${NOOP[index]} ]]; then
       label "$index"
       say "$LABEL … skipped: ${NOOP[index]}"
-      record "done" "$index"
-      STATE[index]="done"
-      DONE_ORDER+=("$index")
+      mark_done "$index"
       continue
     fi
     reap_finished
     while ((${#RUNNING[@]} >= PARALLEL)); do
-      collect_one
+      take_outcome wait
     done
-    if ((${#FAILED[@]} > failed_before)) && ! within_budget "$index"; then
-      stop=1
-      break
-    fi
+    # Beyond the budget: start nothing more (the step's failures are counted as they end).
+    ((${#FAILED[@]} > failed_before)) && ! within_budget "$index" && break
     launch "$index"
   done
   while ((${#RUNNING[@]} > 0)); do
-    collect_one
+    take_outcome wait
   done
   ((${#FAILED[@]} == failed_before)) && return 0
-  if ((stop)) || ! within_budget "$first"; then
-    return 1
-  fi
+  within_budget "$first" || return 1
   # Within the budget: each failed host is rolled back and leaves the run.
   local position
   for ((position = failed_before; position < ${#FAILED[@]}; position++)); do
@@ -590,14 +582,6 @@ roll_back() {
       BROKEN[${HOST[index]}]=1
       shout "not rolling back more on ${HOST[index]}: a person must look"
     fi
-  done
-}
-
-# Instances in reverse order of the list given.
-reversed() {
-  local position
-  for ((position = $#; position >= 1; position--)); do
-    printf '%s\n' "${!position}"
   done
 }
 
@@ -768,9 +752,7 @@ settle_in_doubt() {
       status=$?
       if ((status == 0)); then
         say "$LABEL … verified done"
-        record "done" "$index"
-        STATE[index]="done"
-        DONE_ORDER+=("$index")
+        mark_done "$index"
       elif ((status == UNREACHABLE)); then
         shout "$LABEL is in doubt and ${HOST[index]} cannot be reached; nothing was done"
         exit 2
@@ -783,9 +765,7 @@ settle_in_doubt() {
       unset "STATE[$index]"
     elif [[ $ASSUME == "done" ]]; then
       say "$LABEL … in doubt; taken as done (--assume-done)"
-      record "done" "$index"
-      STATE[index]="done"
-      DONE_ORDER+=("$index")
+      mark_done "$index"
     elif [[ $ASSUME == failed ]]; then
       say "$LABEL … in doubt; taken as failed (--assume-failed)"
       record failed "$index"
