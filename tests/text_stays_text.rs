@@ -130,8 +130,8 @@ fn assert_text_stays_text(texts: &Texts, pwned: &Path) {
         line_breaks(&cutover::emit::sh::emit(&benign)),
         "the script gained a line from {texts:?}"
     );
-    let playbook = cutover::emit::ansible::emit(&hostile);
-    let benign_playbook = cutover::emit::ansible::emit(&benign);
+    let playbook = cutover::emit::ansible::emit(&hostile, ".");
+    let benign_playbook = cutover::emit::ansible::emit(&benign, ".");
     for ((name, text), (_, benign_text)) in playbook.iter().zip(&benign_playbook) {
         if Path::new(name).extension().is_some_and(|extension| extension == "yml") {
             assert_eq!(yaml_lines(text), yaml_lines(benign_text), "{name} gained a line from {texts:?}");
@@ -231,8 +231,9 @@ fn ansible_reads_the_same_plays_from_hostile_text() {
     let all: Vec<usize> = (0..PIECES.len()).collect();
     let text = hostile(&all, pwned.to_str().expect("UTF-8"), "x");
     let texts = Texts { package: text.clone(), manifest_file: text.clone(), reason: text.clone(), component: text };
-    let hostile = plays_and_tasks(&cutover::emit::ansible::emit(&lowered(&texts)), &scratch.join("hostile"));
-    let benign = plays_and_tasks(&cutover::emit::ansible::emit(&lowered(&Texts::benign())), &scratch.join("benign"));
+    let hostile = plays_and_tasks(&cutover::emit::ansible::emit(&lowered(&texts), "."), &scratch.join("hostile"));
+    let benign =
+        plays_and_tasks(&cutover::emit::ansible::emit(&lowered(&Texts::benign()), "."), &scratch.join("benign"));
     assert!(benign.0 > 3 && benign.1 > 3, "{benign:?}");
     assert_eq!(hostile, benign);
     assert!(!pwned.exists(), "text ran");

@@ -20,7 +20,8 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         let Some(directory) = output else {
             return Err(Failure("`--emit ansible` writes a directory: name it with `-o DIR`".to_owned()));
         };
-        super::output::write_directory(directory, &emit::ansible::emit(lowered))?;
+        let plan_directory = relative_folder(directory, plan)?;
+        super::output::write_directory(directory, &emit::ansible::emit(lowered, &plan_directory))?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = match format {
@@ -43,4 +44,26 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The folder of `plan` as a path from `directory`, with `/` between its parts: `.`, or
+/// `../plans/dten-4.2`. Found from both as absolute paths, without reading links, so that the
+/// same layout gives the same playbook wherever it is.
+fn relative_folder(directory: &Path, plan: &Path) -> Result<String, Failure> {
+    let absolute =
+        |path: &Path| std::path::absolute(path).map_err(|error| Failure(format!("{}: {error}", path.display())));
+    let from = absolute(directory)?;
+    let to = absolute(plan)?;
+    let to = to.parent().unwrap_or(&to);
+    let parts = |path: &Path| -> Vec<String> {
+        path.components()
+            .filter(|part| !matches!(part, std::path::Component::CurDir))
+            .map(|part| part.as_os_str().to_string_lossy().into_owned())
+            .collect()
+    };
+    let (from, to) = (parts(&from), parts(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path: Vec<&str> = vec![".."; from.len() - common];
+    path.extend(to[common..].iter().map(String::as_str));
+    Ok(if path.is_empty() { ".".to_owned() } else { path.join("/") })
 }

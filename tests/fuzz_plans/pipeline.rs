@@ -139,7 +139,7 @@ fn emitters(lowered: &LoweredPlan) -> Result<(), String> {
     // goes to other mutants.
     let longest_word = json.split([' ', '\n']).map(str::len).max().unwrap_or(0);
     let playbook =
-        if longest_word <= LONGEST_PLAYBOOK_WORD { cutover::emit::ansible::emit(lowered) } else { Vec::new() };
+        if longest_word <= LONGEST_PLAYBOOK_WORD { cutover::emit::ansible::emit(lowered, ".") } else { Vec::new() };
     for (name, text) in playbook {
         if Path::new(name).extension().is_none_or(|extension| extension != "yml") {
             continue;

@@ -14,10 +14,15 @@ use std::fmt::Write as _;
 use crate::lower::LoweredPlan;
 
 /// The files of the output directory, in a fixed order: `playbook.yml`, `inventory.yml`,
-/// `README.md`.
+/// `README.md`. `plan_directory` is the plan file's folder as seen from the output directory
+/// (`../plans/dten-4.2`): where the steps on `local` run.
 #[must_use]
-pub fn emit(plan: &LoweredPlan) -> Vec<(&'static str, String)> {
-    vec![("playbook.yml", playbook::playbook(plan)), ("inventory.yml", inventory(plan)), ("README.md", readme(plan))]
+pub fn emit(plan: &LoweredPlan, plan_directory: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("playbook.yml", playbook::playbook(plan, plan_directory)),
+        ("inventory.yml", inventory(plan)),
+        ("README.md", readme(plan)),
+    ]
 }
 
 /// The inventory's groups with their hosts, in the plan inventory's order. Connection

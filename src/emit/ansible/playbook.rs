@@ -19,7 +19,8 @@ const GO: &str = "not (hostvars['localhost']['cutover_failed'] | default(false))
 
 /// True on hosts whose completed steps are to be undone.
 const UNDO: &str = "(hostvars['localhost']['cutover_failed'] | default(false) or cutover_failed_at is defined) \
-                    and cutover_rollback_failed_at is undefined and cutover_step in (cutover_done | default([]))";
+                    and cutover_rollback_failed_at is undefined and cutover_unreachable_at is undefined \
+                    and cutover_step in (cutover_done | default([]))";
 
 /// Hosts (with `localhost`) whose facts hold `FACT`.
 fn hosts_with(fact: &str) -> String {
@@ -30,10 +31,10 @@ fn hosts_with(fact: &str) -> String {
 }
 
 #[must_use]
-pub fn playbook(plan: &LoweredPlan) -> String {
+pub fn playbook(plan: &LoweredPlan, plan_directory: &str) -> String {
     let mut out = String::from("---\n");
     header(plan, &mut out);
-    start_play(plan, &mut out);
+    start_play(plan, plan_directory, &mut out);
     let total = plan.steps.len();
     for step in &plan.steps {
         step_play(plan, step, total, &mut out);
@@ -85,6 +86,11 @@ fn play_head(plan: &LoweredPlan, step: &LoweredStep, name: &str, out: &mut Strin
         _ => (step.max_fail_hosts * 100 / step.hosts.len().max(1)) as f64,
     };
     let _ = writeln!(out, "  max_fail_percentage: {percent}");
+    if !local {
+        // An unreachable host stays in the play, so that the task after each command sees it
+        // and fails it: a failure like any other, which the step's `rescue` handles.
+        out.push_str("  ignore_unreachable: true\n");
+    }
     out.push_str("  gather_facts: false\n  environment:\n");
     let host = if local { "\"local\"" } else { "\"{{ inventory_hostname }}\"" };
     let _ = writeln!(out, "    CUTOVER_HOST: {host}");
@@ -120,6 +126,23 @@ fn ansible_serial(plan: &LoweredPlan, step: &LoweredStep) -> Vec<usize> {
     sizes
 }
 
+fn is_local(step: &LoweredStep) -> bool {
+    step.on == "local"
+}
+
+/// What `bash -s` reads: a comment naming the command (`# cutover: STEP ROLE`, which the
+/// logs show), then the command in a subshell with `set -eo pipefail` whose standard input is
+/// `/dev/null`, so that nothing it runs reads the rest of the text. bash reads the whole
+/// subshell before it runs any of it.
+fn program(label: Option<&str>, command: &str) -> String {
+    let mut text = String::new();
+    if let Some(label) = label {
+        let _ = writeln!(text, "# cutover: {label}");
+    }
+    let _ = write!(text, "( set -eo pipefail\n{command}\n) </dev/null\n");
+    text
+}
+
 /// The run, verify, rollback and cleanup commands of a step, as YAML scalars: literal when
 /// every host runs the same text, otherwise looked up in the play's `cutover_commands`.
 struct Commands {
@@ -133,7 +156,7 @@ struct Commands {
 fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
     let instances: Vec<&Instance> = plan.instances_of(step).iter().filter(|instance| instance.noop.is_none()).collect();
     let text = |instance: &Instance, role: Role, command: &str| {
-        format!("# cutover: {} {}\nset -eo pipefail\n{command}", crate::emit::comment(&instance.step), role.key())
+        program(Some(&format!("{} {}", crate::emit::comment(&instance.step), role.key())), command)
     };
     let all_texts = |instance: &Instance| {
         instance.commands().map(|(role, command)| text(instance, role, command)).collect::<Vec<_>>()
@@ -176,9 +199,14 @@ fn commands(plan: &LoweredPlan, step: &LoweredStep, indent: usize) -> Commands {
     commands
 }
 
-/// One shell task, at `indent`.
+/// One command task, at `indent`: the command's text on the standard input of `bash -s`
+/// (`cutover_shell`), in a subshell whose own standard input is `/dev/null`; under `timeout` on
+/// the host when the step has one, so that the whole process group ends there; registered as
+/// `cutover_result`. On a remote play it is followed by a task that fails where the host
+/// could not be reached: the play ignores unreachable hosts, so that the `rescue` sees them.
 struct Shell<'a> {
     name: &'a str,
+    /// The YAML scalar of the command's text (`commands()`), or of the lookup of it.
     command: &'a str,
     changed: bool,
     /// The step whose timeout the task keeps.
@@ -187,37 +215,61 @@ struct Shell<'a> {
     /// script; a rollback or cleanup runs once.
     retried: bool,
     when: Option<&'a str>,
+    /// On `localhost`: run in the plan's directory, never unreachable.
+    local: bool,
 }
 
 fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     let _ = writeln!(out, "{pad}- name: {}", value(task.name, indent + 2));
-    let _ =
-        writeln!(out, "{pad}  ansible.builtin.shell:\n{pad}    cmd: {}\n{pad}    executable: {SHELL}", task.command);
-    if let Some(step) = task.step {
-        if let Some(retries) = step.retries.as_ref().filter(|retries| task.retried && retries.count > 0) {
-            let _ = writeln!(
-                out,
-                "{pad}  register: cutover_result\n{pad}  until: cutover_result is succeeded\n{pad}  retries: {}\n{pad}  delay: {}",
-                retries.count,
-                retries.base_seconds.unwrap_or(1)
-            );
-        }
-        if let Some(seconds) = step.timeout_seconds {
-            let _ = writeln!(out, "{pad}  timeout: {seconds}");
-        }
+    let seconds = task.step.and_then(|step| step.timeout_seconds);
+    let argv = match seconds {
+        Some(seconds) => format!("[timeout, --kill-after=10, \"{seconds}\", {SHELL}, -s]"),
+        None => format!("[{SHELL}, -s]"),
+    };
+    let _ = writeln!(out, "{pad}  ansible.builtin.command:\n{pad}    argv: {argv}\n{pad}    stdin: {}", task.command);
+    if task.local {
+        let _ = writeln!(out, "{pad}    chdir: \"{{{{ hostvars['localhost']['cutover_plan_dir'] }}}}\"");
+    }
+    let _ = writeln!(out, "{pad}  register: cutover_result");
+    if let Some(step) = task.step
+        && let Some(retries) = step.retries.as_ref().filter(|retries| task.retried && retries.count > 0)
+    {
+        let _ = writeln!(
+            out,
+            "{pad}  until: cutover_result is succeeded\n{pad}  retries: {}\n{pad}  delay: {}",
+            retries.count,
+            retries.base_seconds.unwrap_or(1)
+        );
+    }
+    if let Some(seconds) = seconds {
+        // Only for a connection that hangs: the host ends the command itself.
+        let _ = writeln!(out, "{pad}  timeout: {}", seconds + 30);
     }
     let _ = writeln!(out, "{pad}  changed_when: {}", task.changed);
     if let Some(when) = task.when {
         let _ = writeln!(out, "{pad}  when: {when}");
     }
+    if !task.local {
+        unreachable_check(indent, out);
+    }
+}
+
+/// After a task on a remote host: fails it where the host could not be reached.
+fn unreachable_check(indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(
+        out,
+        "{pad}- name: Stop where the host could not be reached\n{pad}  ansible.builtin.fail:\n{pad}    \
+         msg: \"{{{{ inventory_hostname }}}} could not be reached\"\n{pad}  when: cutover_result is unreachable"
+    );
 }
 
 /// A status update: the plan's `notify` with `$CUTOVER_EVENT` and `$CUTOVER_MESSAGE`, on the
 /// machine running the playbook; a failing one is reported and the run goes on.
 fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, indent: usize, out: &mut String) {
     let Some(notify) = &plan.notify_command else { return };
-    let command = format!("set -eo pipefail\n{}", notify.shell("CUTOVER_EVENT", "CUTOVER_MESSAGE"));
+    let command = program(None, &notify.shell("CUTOVER_EVENT", "CUTOVER_MESSAGE"));
     let pad = " ".repeat(indent);
     let _ = writeln!(out, "{pad}- name: {}", value(&format!("Notify {event}"), indent + 2));
     if let Some(when) = when {
@@ -237,6 +289,7 @@ fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, in
             step: None,
             retried: false,
             when: None,
+            local: true,
         },
         indent + 4,
         out,
@@ -249,9 +302,18 @@ fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, in
     );
 }
 
-fn start_play(plan: &LoweredPlan, out: &mut String) {
+fn start_play(plan: &LoweredPlan, plan_directory: &str, out: &mut String) {
     let _ = writeln!(out, "- name: {}", value(&format!("Start plan {}", plan.plan), 2));
     out.push_str("  hosts: localhost\n  gather_facts: false\n  tasks:\n");
+    // The steps on `local` run in the plan's directory, as found from the playbook's (where
+    // it was built), so that the paths a plan names relative to itself hold; `-e
+    // cutover_plan_dir=…` moves it (extra variables win over facts).
+    let escaped = plan_directory.replace('\\', "\\\\").replace('\'', "\\'");
+    let _ = writeln!(
+        out,
+        "    - name: Find the plan's directory\n      ansible.builtin.set_fact:\n        cutover_plan_dir: {}",
+        expression(&format!("{{{{ (playbook_dir ~ '/{escaped}') | realpath }}}}"), 8)
+    );
     let text = format!("starting plan {} ({} step instances)", plan.plan, plan.instances.len());
     let _ = writeln!(out, "    - name: Say what runs\n      ansible.builtin.debug:\n        msg: {}", value(&text, 8));
     notify(plan, "start", &value(&text, 8), None, 4, out);
@@ -297,6 +359,9 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
         );
     }
     let _ = writeln!(out, "    - name: {}\n      block:", value(&format!("Step {}", step.id), 8));
+    if step.effects.contains(&"reboot") && !is_local(step) {
+        reboot(step, &commands.run, 8, out);
+    }
     shell(
         &Shell {
             name: &format!("Run {}", step.id),
@@ -304,7 +369,12 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
             changed: !step.readonly,
             step: Some(step),
             retried: true,
-            when: Some("cutover_here"),
+            when: Some(if step.effects.contains(&"reboot") && !is_local(step) {
+                "cutover_here and (ansible_connection | default('ssh')) == 'local'"
+            } else {
+                "cutover_here"
+            }),
+            local: is_local(step),
         },
         8,
         out,
@@ -319,6 +389,7 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
                 step: Some(step),
                 retried: true,
                 when: Some("cutover_here"),
+                local: is_local(step),
             },
             8,
             out,
@@ -348,10 +419,13 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
 /// What a host does where the step failed: its own rollback, the journal, the verdict on the
 /// plan (the failure budget), the status update.
 fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out: &mut String) {
+    if !is_local(step) {
+        unreachable_here("failed", 8, out);
+    }
     if let Some(rollback) = &commands.rollback {
         let _ = writeln!(
             out,
-            "        - name: {}\n          block:",
+            "        - name: {}\n          when: cutover_unreachable_at is undefined\n          block:",
             value(&format!("Roll back {} where it failed", step.id), 10)
         );
         run_rollback(step, rollback, 12, out);
@@ -394,9 +468,17 @@ fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut Str
             step: Some(step),
             retried: false,
             when: None,
+            local: is_local(step),
         },
         indent,
         out,
+    );
+    let pad = " ".repeat(indent);
+    let _ = writeln!(
+        out,
+        "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    \
+         cutover_undone: \"{{{{ cutover_undone | default([]) + [cutover_step] }}}}\"",
+        value(&format!("Journal {} as rolled back here", step.id), indent + 2)
     );
     let _ = writeln!(out, "{}rescue:", " ".repeat(indent - 2));
     rollback_failed(step, indent, out);
@@ -404,15 +486,63 @@ fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut Str
 
 fn rollback_failed(step: &LoweredStep, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
+    let reached = if is_local(step) {
+        ""
+    } else {
+        unreachable_here("was rolling back", indent, out);
+        "\n{pad}  when: cutover_unreachable_at is undefined"
+    };
+    let reached = reached.replace("{pad}", &pad);
     let _ = writeln!(
         out,
-        "{pad}- name: Report the failed rollback\n{pad}  ansible.builtin.debug:\n{pad}    msg: \"!!! the rollback of {{{{ cutover_step }}}} failed on {{{{ inventory_hostname }}}}; stopped rolling back this host: a person must look\""
+        "{pad}- name: Report the failed rollback\n{pad}  ansible.builtin.debug:\n{pad}    msg: \"!!! the rollback of {{{{ cutover_step }}}} failed on {{{{ inventory_hostname }}}}; stopped rolling back this host: a person must look\"{reached}"
     );
     let _ = writeln!(
         out,
-        "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    cutover_rollback_failed_at: \"{{{{ cutover_step }}}}\"",
+        "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    cutover_rollback_failed_at: \"{{{{ cutover_step }}}}\"{reached}",
         value(&format!("Journal the failed rollback of {}", step.id), indent + 2)
     );
+}
+
+/// In a `rescue`: where the last command could not reach its host, says so and journals it
+/// (`cutover_unreachable_at`); nothing more is run there, rollbacks and cleanups included,
+/// since its state is unknown.
+fn unreachable_here(doing: &str, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(
+        out,
+        "{pad}- name: Report the host that could not be reached\n{pad}  ansible.builtin.debug:\n{pad}    \
+         msg: \"!!! {{{{ inventory_hostname }}}} could not be reached where {{{{ cutover_step }}}} {doing}: its state is unknown\"\n\
+         {pad}  when: cutover_result is unreachable"
+    );
+    let _ = writeln!(
+        out,
+        "{pad}- name: Journal that the host could not be reached\n{pad}  ansible.builtin.set_fact:\n{pad}    \
+         cutover_unreachable_at: \"{{{{ cutover_step }}}}\"\n{pad}  when: cutover_result is unreachable"
+    );
+}
+
+/// A step with the `reboot` effect: `ansible.builtin.reboot` runs its command and waits for the
+/// host to answer with another boot id (`/proc/sys/kernel/random/boot_id`, the module's own
+/// check), for the step's timeout or the module's 10 minutes. Not on a local connection,
+/// where the module refuses to run: there the command runs as any other.
+fn reboot(step: &LoweredStep, command: &str, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}- name: {}", value(&format!("Reboot for {}", step.id), indent + 2));
+    let _ = writeln!(
+        out,
+        "{pad}  ansible.builtin.reboot:\n{pad}    \
+         reboot_command: \"{{{{ (cutover_shell | default('/bin/bash')) ~ ' -c ' ~ (cutover_command | quote) }}}}\""
+    );
+    if let Some(seconds) = step.timeout_seconds {
+        let _ = writeln!(out, "{pad}    reboot_timeout: {seconds}");
+    }
+    let _ = writeln!(
+        out,
+        "{pad}  vars:\n{pad}    cutover_command: {command}\n{pad}  register: cutover_result\n{pad}  \
+         when: cutover_here and (ansible_connection | default('ssh')) != 'local'"
+    );
+    unreachable_check(indent, out);
 }
 
 fn irreversible(step: &LoweredStep, reason: &str, when: Option<&str>, indent: usize, out: &mut String) {
@@ -453,12 +583,25 @@ fn rollback_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut
 fn cleanup_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, count: usize, out: &mut String) {
     let commands = commands(plan, step, 12);
     play_head(plan, step, &format!("Clean up after step {} of {total}: {}", step.position, step.id), out);
-    let ran = "{{ cutover_step in (cutover_done | default([])) or (cutover_failed_at | default('')) == cutover_step }}";
-    let _ = writeln!(out, "    cutover_ran_here: {}", expression(ran, 4));
+    let ran = "cutover_step in (cutover_done | default([])) or (cutover_failed_at | default('')) == cutover_step";
+    let _ = writeln!(
+        out,
+        "    cutover_ran_here: {}",
+        expression(&format!("{{{{ ({ran}) and cutover_unreachable_at is undefined }}}}"), 4)
+    );
     if let Some(table) = &commands.per_host {
         out.push_str(table);
     }
     out.push_str("  tasks:\n");
+    if !is_local(step) {
+        let _ = writeln!(
+            out,
+            "    - name: Pass over the hosts that could not be reached\n      ansible.builtin.debug:\n        \
+             msg: \"!!! the cleanups of {{{{ cutover_step }}}} were not run: {{{{ inventory_hostname }}}} could not be reached\"\n      \
+             when: {}",
+            expression(&format!("({ran}) and cutover_unreachable_at is defined"), 6)
+        );
+    }
     for (number, cleanup) in commands.cleanup.iter().enumerate().take(count) {
         let label = format!("cleanup {} of {count} of {}", number + 1, step.id);
         let _ = writeln!(
@@ -474,6 +617,7 @@ fn cleanup_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, count: usi
                 step: Some(step),
                 retried: false,
                 when: None,
+                local: is_local(step),
             },
             8,
             out,
@@ -491,46 +635,73 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
     let _ = writeln!(out, "- name: {}", value(&format!("Finish plan {}", plan.plan), 2));
     out.push_str("  hosts: localhost\n  gather_facts: false\n  vars:\n");
     let _ = writeln!(out, "    cutover_plan: {}", value(&plan.plan, 4));
-    for (name, fact) in
-        [("cutover_failed_hosts", "cutover_failed_at"), ("cutover_unfinished_hosts", "cutover_rollback_failed_at")]
-    {
+    for (name, fact) in [
+        ("cutover_failed_hosts", "cutover_failed_at"),
+        ("cutover_rollback_failed_hosts", "cutover_rollback_failed_at"),
+        ("cutover_unreachable_hosts", "cutover_unreachable_at"),
+    ] {
         let _ = writeln!(out, "    {name}: {}", expression(&format!("{{{{ {} }}}}", hosts_with(fact)), 4));
     }
-    out.push_str("  tasks:\n");
-    notify(plan, "done", "\"plan {{ cutover_plan }} done\"", Some("cutover_failed_hosts | length == 0"), 4, out);
-    notify(
-        plan,
-        "rolled-back",
-        "\"plan {{ cutover_plan }} rolled back after a failure on {{ cutover_failed_hosts | join(', ') }}\"",
-        Some("cutover_failed_hosts | length > 0 and cutover_unfinished_hosts | length == 0"),
-        4,
-        out,
+    out.push_str(
+        "    cutover_unfinished_hosts: \"{{ cutover_rollback_failed_hosts + cutover_unreachable_hosts }}\"\n    \
+         cutover_plan_failed: \"{{ cutover_failed | default(false) }}\"\n  tasks:\n",
     );
-    notify(
-        plan,
-        "failed",
-        "\"plan {{ cutover_plan }} failed and its rollback did not finish\"",
-        Some("cutover_unfinished_hosts | length > 0"),
-        4,
-        out,
+    // What a host that could not be reached may still have done: what it completed and the
+    // step it was cut off in, whose outcome is unknown.
+    out.push_str(
+        "    - name: Name what may still be done where a host could not be reached\n      ansible.builtin.debug:\n        \
+         msg: >-\n          !!! {{ item }} could not be reached at {{ hostvars[item].cutover_unreachable_at }}: its state is\n          \
+         unknown; not rolled back there: {{ (hostvars[item].cutover_done | default([]) + [hostvars[item].cutover_failed_at\n          \
+         | default(None)]) | select | reject('in', hostvars[item].cutover_undone | default([])) | join(', ') }}\n      \
+         loop: \"{{ cutover_unreachable_hosts }}\"\n",
     );
-    let unfinished = "plan {{ cutover_plan }} failed and the rollback did not finish on \
-                      {{ cutover_unfinished_hosts | join(', ') }}: a person must look";
+    // Four endings, as the bash script's: done; done but for hosts that failed within a step's
+    // `max_fail` and were rolled back (exit 0 both); failed and rolled back everywhere; and
+    // something left done that a person must see (a rollback failed, a host unreachable).
+    let within =
+        "cutover_failed_hosts | length > 0 and not cutover_plan_failed and cutover_unfinished_hosts | length == 0";
+    let rolled_back = "cutover_plan_failed and cutover_unfinished_hosts | length == 0";
+    let endings = [
+        ("done", "\"plan {{ cutover_plan }} done\"", "cutover_failed_hosts | length == 0"),
+        (
+            "done",
+            "\"plan {{ cutover_plan }} done, except on {{ cutover_failed_hosts | join(', ') }} (rolled back)\"",
+            within,
+        ),
+        (
+            "rolled-back",
+            "\"plan {{ cutover_plan }} rolled back after a failure on {{ cutover_failed_hosts | join(', ') }}\"",
+            rolled_back,
+        ),
+        (
+            "failed",
+            "\"plan {{ cutover_plan }}: not rolled back on {{ cutover_unfinished_hosts | join(', ') }}\"",
+            "cutover_unfinished_hosts | length > 0",
+        ),
+    ];
+    for (event, message, when) in endings {
+        notify(plan, event, message, Some(&expression(when, 6)), 4, out);
+    }
+    let unfinished = "{{ ('plan ' ~ cutover_plan ~ ' failed and the rollback did not finish') if cutover_plan_failed \
+                      else ('plan ' ~ cutover_plan ~ ' done, except on hosts that failed within max_fail: ' \
+                      ~ (cutover_failed_hosts | join(', '))) }}; not rolled back on {{ cutover_unfinished_hosts | join(', ') }} \
+                      (a rollback failed, or the host could not be reached): a person must look";
     let _ = writeln!(
         out,
-        "    - name: Stop on a rollback that did not finish\n      ansible.builtin.fail:\n        msg: {}\n      \
+        "    - name: Stop on what was not rolled back\n      ansible.builtin.fail:\n        msg: {}\n      \
          when: cutover_unfinished_hosts | length > 0",
         expression(unfinished, 8)
     );
-    // The plan failed as a whole (every host rolled back), or only hosts within a step's
-    // `max_fail` budget failed (those hosts rolled back, the others done).
     out.push_str(
         "    - name: Stop on a failure, rolled back\n      ansible.builtin.fail:\n        \
          msg: \"plan {{ cutover_plan }} failed on {{ cutover_failed_hosts | join(', ') }} and was rolled back on every host\"\n      \
-         when: cutover_failed_hosts | length > 0 and (cutover_failed | default(false))\n\
-         \x20   - name: Stop on hosts that failed within the failure budget\n      ansible.builtin.fail:\n        \
-         msg: \"plan {{ cutover_plan }} ran, but failed on {{ cutover_failed_hosts | join(', ') }}, which were rolled back (within max_fail)\"\n      \
-         when: cutover_failed_hosts | length > 0\n",
+         when: cutover_plan_failed\n\
+         \x20   - name: Say the plan is done, but for hosts rolled back within the failure budget\n      ansible.builtin.debug:\n        \
+         msg: \"plan {{ cutover_plan }} done, except on hosts that failed within max_fail and were rolled back: \
+         {{ cutover_failed_hosts | join(', ') }}\"\n      when: cutover_failed_hosts | length > 0\n",
     );
-    out.push_str("    - name: Say the plan is done\n      ansible.builtin.debug:\n        msg: \"plan {{ cutover_plan }} done\"\n");
+    out.push_str(
+        "    - name: Say the plan is done\n      ansible.builtin.debug:\n        msg: \"plan {{ cutover_plan }} done\"\n      \
+         when: cutover_failed_hosts | length == 0\n",
+    );
 }

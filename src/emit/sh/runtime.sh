@@ -597,7 +597,11 @@ drop_host() {
     index=${DONE_ORDER[position]}
     [[ ${HOST[index]} == "$host" ]] && mine+=("$index")
   done
-  shout "$host failed within max_fail: rolling it back; the run goes on without it"
+  if [[ -n ${UNREACHED[$host]:-} ]]; then
+    shout "$host could not be reached: its state is unknown; the run goes on without it (within max_fail)"
+  else
+    shout "$host failed within max_fail: rolling it back; the run goes on without it"
+  fi
   roll_back "${mine[@]}"
   note dropped "$host"
   DROPPED[$host]=1
