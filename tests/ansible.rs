@@ -55,40 +55,14 @@ impl Plan {
     }
 }
 
-fn tool(variable: &str, name: &str) -> PathBuf {
-    let path = std::env::var_os(variable).map_or_else(|| common::root().join(".venv/bin").join(name), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "{name} is not at {} (set {variable}): run `make test`, which installs the pinned one",
-        path.display()
-    );
-    path
-}
-
-fn ansible_playbook() -> PathBuf {
-    tool("CUTOVER_ANSIBLE_PLAYBOOK", "ansible-playbook")
-}
-
-/// The venv's Python, beside ansible-playbook: the interpreter every host is pinned to.
-fn python() -> PathBuf {
-    ansible_playbook().parent().expect("bin directory").join("python3")
-}
+use common::ansible::{ansible_playbook, python, tool};
 
 /// Environment that keeps Ansible's own files under `directory` and its output plain.
 fn quiet_ansible(command: &mut Command, directory: &Path) {
-    command
-        .env("ANSIBLE_HOME", directory.join("ansible-home"))
-        .env("ANSIBLE_LOCAL_TEMP", directory.join("ansible-tmp"))
-        .env("ANSIBLE_REMOTE_TEMP", directory.join("ansible-remote-tmp"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_FORCE_COLOR", "0")
-        .env("ANSIBLE_PIPELINING", "1")
-        // One host at a time within each task: the rehearsal's hosts share one scratch root
-        // (one config file), which real hosts do not. Tasks still go step by step across hosts.
-        .env("ANSIBLE_FORKS", "1")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-        .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
-        .env("ANSIBLE_CONFIG", directory.join("no-ansible.cfg"));
+    common::ansible::quiet(command, directory);
+    // One host at a time within each task: the rehearsal's hosts share one scratch root
+    // (one config file), which real hosts do not. Tasks still go step by step across hosts.
+    command.env("ANSIBLE_FORKS", "1");
 }
 
 /// A rehearsal copy of a plan set (see `Plan::prepare`), its playbook built, stub tools ready.

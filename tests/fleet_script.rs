@@ -1,7 +1,10 @@
-//! The generated script run for real over the real-ssh fleet (tests/common/fleet.rs): a host
-//! lost mid-run, remote timeouts, a runner killed while a command runs and while it rolls
-//! back, config edits, a batch's parallelism, `max_fail`, a large command and rolling reboots.
-//! Each test asserts the outcome host by host. Never `--local`, never a fake ssh.
+//! The generated script run for real over the real-ssh fleet (tests/common/fleet.rs), for what
+//! only the script does or says: its summary and `--rollback` after a host was lost, a runner
+//! killed while a command runs and while it rolls back, a hand edit between two runs, a
+//! batch's parallelism, a large command, `CUTOVER_SSH`. The faults both runners share (a
+//! failure, a lost host, a timeout, reboots, `max_fail`, config edits) are rows of
+//! `tests/fault_matrix.rs`. Each test asserts the outcome host by host. Never `--local`, never
+//! a fake ssh.
 
 mod common;
 
@@ -23,22 +26,7 @@ impl<'a> Script<'a> {
     /// whose group `app` holds `hosts`, and `steps` (the items of `steps:`, where `COMMON`
     /// stands for `fleet.common()`).
     fn new(fleet: &'a Fleet, name: &str, hosts: &[&str], steps: &str) -> Self {
-        let directory = fleet.directory().join(name);
-        let common = fleet.common();
-        let steps = steps.replace("COMMON", common.to_str().expect("UTF-8 path"));
-        common::write_tree(
-            &directory,
-            &[
-                ("manifest.yaml", "package: p\nversion: 1.0.0\ncomponents: {}\n"),
-                ("inventory.yaml", &format!("groups:\n  app: [{}]\n", hosts.join(", "))),
-                (
-                    "plan.yaml",
-                    &format!(
-                        "cutover: 1\nplan: {name}\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n{steps}"
-                    ),
-                ),
-            ],
-        );
+        let directory = fleet::plan_set(fleet, name, hosts, steps);
         let path = directory.join(format!("{name}.sh"));
         common::build(&directory.join("plan.yaml"), "sh", &path);
         Self { fleet, directory, path }
@@ -208,29 +196,6 @@ fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
     assert_eq!(after, others, "--rollback touched a host already rolled back");
 }
 
-/// A command that outlives its timeout is ended on the host: it never finishes later.
-#[test]
-fn a_timeout_ends_the_remote_command() {
-    let hosts = ["app-1", "app-2"];
-    let fleet = Fleet::start("script-timeout", &hosts);
-    let script = Script::new(
-        &fleet,
-        "slow",
-        &hosts,
-        "  - id: slow\n    on: app\n    run: \"sleep 6; touch COMMON/marker\"\n    rollback: \"touch COMMON/rolled-back\"\n    timeout: 2s\n",
-    );
-    let started = Instant::now();
-    let run = script.run(&[]);
-    let elapsed = started.elapsed();
-    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
-    assert!(elapsed < Duration::from_secs(6), "the run waited for the command: {elapsed:?}");
-    std::thread::sleep(Duration::from_secs(7).saturating_sub(elapsed));
-    for host in hosts {
-        assert!(!fleet.root(host).join("marker").exists(), "{host}: the command ran on after its timeout");
-        assert!(fleet.root(host).join("rolled-back").exists(), "{host}: not rolled back");
-    }
-}
-
 /// The runner killed (-9) while a command runs: its ssh goes on and keeps the lock, so a rerun
 /// is refused; once it is done, a rerun verifies the instance in doubt instead of running it
 /// again.
@@ -328,52 +293,6 @@ fn a_runner_killed_while_rolling_back_resumes_rolling_back() {
 const APP_CONFIG: &str = "# app.conf: alpha and beta are set by the plan\nalphabet = kept\nalpha = 1\n\
     # alpha = in a comment\n\n  beta: two  \ngamma=3\ttabbed\r\nunicode = é ✓\nlast = line\n";
 
-fn config_steps(failing: bool) -> String {
-    let mut steps = String::from(
-        "  - id: set-alpha\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: alpha, value: new-a }\n    on: app\n\
-         \x20 - id: set-beta\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: beta, value: \"new b\" }\n    \
-         on: app\n    after: [set-alpha]\n",
-    );
-    if failing {
-        steps
-            .push_str("  - id: boom\n    on: app\n    after: [set-beta]\n    run: \"false\"\n    rollback: \"true\"\n");
-    }
-    steps
-}
-
-/// Two config.set steps on one file: both keys set, every other byte as it was.
-#[test]
-fn two_config_sets_on_one_file_keep_every_other_byte() {
-    let hosts = ["app-1", "app-2"];
-    let fleet = Fleet::start("script-config", &hosts);
-    for host in hosts {
-        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
-    }
-    let script = Script::new(&fleet, "config-twice", &hosts, &config_steps(false));
-    let run = script.run(&[]);
-    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
-    let expected = APP_CONFIG.replace("alpha = 1\n", "alpha = new-a\n").replace("  beta: two  \n", "beta = new b\n");
-    for host in hosts {
-        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), expected, "{host}");
-    }
-}
-
-/// Two config.set steps on one file, then a failure: the file is back byte for byte.
-#[test]
-fn two_config_sets_on_one_file_roll_back_byte_for_byte() {
-    let hosts = ["app-1", "app-2"];
-    let fleet = Fleet::start("script-config-undo", &hosts);
-    for host in hosts {
-        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
-    }
-    let script = Script::new(&fleet, "config-undone", &hosts, &config_steps(true));
-    let run = script.run(&[]);
-    assert_eq!(run.status.code(), Some(1), "{}", common::text(&run));
-    for host in hosts {
-        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), APP_CONFIG, "{host}");
-    }
-}
-
 /// A hand edit made between two plans' runs survives the second plan's rollback: it restores
 /// its own copy, taken before its own first edit.
 #[test]
@@ -463,47 +382,6 @@ fn a_batch_runs_its_hosts_at_once_up_to_parallel() {
     assert_eq!(most_at_once(&paired), 2, "{paired:?}");
 }
 
-const MAX_FAIL_STEPS: &str = "  - id: first\n    on: app\n    max_fail: 1\n    run: \"logger first; echo first >> COMMON/trace\"\n    \
-    rollback: \"echo undo-first >> COMMON/trace\"\n\
-    \x20 - id: second\n    on: app\n    after: [first]\n    run: \"echo second >> COMMON/trace\"\n    \
-    rollback: \"echo undo-second >> COMMON/trace\"\n";
-
-const FOUR: [&str; 4] = ["app-1", "app-2", "app-3", "app-4"];
-
-/// One host failing within `max_fail` is rolled back and leaves the run; the others finish.
-#[test]
-fn a_failure_within_max_fail_rolls_back_that_host_only() {
-    let fleet = Fleet::start("script-max-fail", &FOUR);
-    fleet.fail("app-2", "logger first");
-    let script = Script::new(&fleet, "tolerant", &FOUR, MAX_FAIL_STEPS);
-    let run = script.run(&[]);
-    let text = common::text(&run);
-    assert_eq!(run.status.code(), Some(0), "{text}");
-    assert!(text.contains("done, except on hosts that failed within max_fail and were rolled back: app-2"), "{text}");
-    assert_eq!(lines(&fleet, "app-2", "trace"), ["undo-first"], "app-2: {text}");
-    for host in ["app-1", "app-3", "app-4"] {
-        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {text}");
-    }
-}
-
-/// Two hosts failing beyond `max_fail: 1`: the whole plan rolls back.
-#[test]
-fn failures_beyond_max_fail_roll_everything_back() {
-    let fleet = Fleet::start("script-max-fail-over", &FOUR);
-    fleet.fail("app-2", "logger first");
-    fleet.fail("app-3", "logger first");
-    let script = Script::new(&fleet, "intolerant", &FOUR, MAX_FAIL_STEPS);
-    let run = script.run(&[]);
-    let text = common::text(&run);
-    assert_eq!(run.status.code(), Some(1), "{text}");
-    for host in ["app-2", "app-3"] {
-        assert_eq!(lines(&fleet, host, "trace"), ["undo-first"], "{host}: {text}");
-    }
-    for host in ["app-1", "app-4"] {
-        assert_eq!(lines(&fleet, host, "trace"), ["first", "undo-first"], "{host}: {text}");
-    }
-}
-
 /// A 200 KB command reaches every host whole: its literal lands byte for byte.
 #[test]
 fn a_200_kb_command_reaches_every_host_byte_for_byte() {
@@ -528,68 +406,6 @@ fn a_200_kb_command_reaches_every_host_byte_for_byte() {
     assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
     for host in hosts {
         assert!(read(&fleet.root(host).join("large")) == literal, "{host}: the file differs from the literal");
-    }
-}
-
-/// `reboot` with `serial: 1`: one host down at a time, each back with a new boot id before the
-/// next, and the step after it sees the new boot.
-#[test]
-fn a_serial_reboot_takes_one_host_down_at_a_time() {
-    let hosts = ["app-1", "app-2", "app-3"];
-    let fleet = Fleet::start("script-reboot", &hosts);
-    for host in hosts {
-        fleet.set_downtime(host, Duration::from_secs(1));
-    }
-    let before: Vec<String> = hosts.iter().map(|host| fleet.boot_id(host)).collect();
-    let script = Script::new(
-        &fleet,
-        "rebooted",
-        &hosts,
-        "  - id: restart\n    do: reboot\n    on: app\n    serial: 1\n\
-         \x20 - id: after\n    on: app\n    after: [restart]\n    \
-         run: \"cat /proc/sys/kernel/random/boot_id > COMMON/boot-after\"\n    rollback: \"true\"\n",
-    );
-    let downtime = fleet.sampler();
-    let run = script.run(&[]);
-    let samples = downtime.finish();
-    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
-    assert_eq!(samples.most_down_at_once(), 1, "{samples:?}");
-    for (host, before) in hosts.iter().zip(&before) {
-        assert!(samples.saw_down(host), "{host} never went down: {samples:?}");
-        let now = fleet.boot_id(host);
-        assert_ne!(&now, before, "{host}: the same boot id");
-        assert_eq!(lines(&fleet, host, "boot-after"), [now], "{host}: the step after the reboot ran before it");
-    }
-    // One host at a time: each went down only after the one before was back.
-    let log = fleet.log();
-    for pair in hosts.windows(2) {
-        let back = logged(&log, pair[0], "fleet reboot")[0];
-        let down = logged(&log, pair[1], "fleet down")[0];
-        assert!(back < down, "{} went down before {} was back: {log:#?}", pair[1], pair[0]);
-    }
-}
-
-/// A host lost within `max_fail` cannot be rolled back: the run finishes on the others, but the
-/// script does not say the host was rolled back, and exits 3 for a person to look.
-#[test]
-fn a_host_lost_within_max_fail_is_not_reported_rolled_back() {
-    let fleet = Fleet::start("script-max-fail-lost", &FOUR);
-    fleet.delay("app-2", "logger first", Duration::from_secs(60));
-    let script = Script::new(&fleet, "tolerant-lost", &FOUR, MAX_FAIL_STEPS);
-    let mut run = script.spawn();
-    fleet.wait_for_log(Duration::from_secs(30), |line| line.host == "app-2" && line.text == "logger first");
-    fleet.stop("app-2");
-    let status = run.wait().expect("the script ends");
-    let output = script.spawned_output();
-    assert_eq!(status.code(), Some(3), "{output}");
-    assert!(!output.contains("were rolled back"), "{output}");
-    assert!(
-        output.contains("not rolled back on app-2 (a rollback failed, or the host could not be reached)"),
-        "{output}"
-    );
-    assert!(lines(&fleet, "app-2", "trace").is_empty(), "app-2 was cut off before its command: {output}");
-    for host in ["app-1", "app-3", "app-4"] {
-        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {output}");
     }
 }
 

@@ -252,6 +252,34 @@ impl Fleet {
         command
     }
 
+    /// `ansible-playbook` on the playbook that `--emit ansible` wrote to `output`, over real
+    /// ssh to the fleet: the fleet's ssh config with Ansible's own connection sharing (one
+    /// master connection per host, as Ansible does by default), `env()`, and each host's run folders of plan `plan` under `common()`, its own tree.
+    pub fn ansible_playbook(&self, output: &Path, plan: &str) -> Command {
+        let mut command = self.command(super::ansible::ansible_playbook());
+        command
+            .arg("-i")
+            .arg(output.join("inventory.yml"))
+            .arg(output.join("playbook.yml"))
+            // The system's Python on every host and on the controller: root's home, where
+            // the venv's interpreter lives, is each host's own.
+            .args(["-e", "ansible_python_interpreter=/usr/bin/python3"])
+            .arg("-e")
+            .arg(format!("cutover_state_dir={}", self.common().join("var/lib/cutover").join(plan).display()));
+        super::ansible::quiet(&mut command, &output.join("ansible"));
+        let control = self.directory.join("cp");
+        std::fs::create_dir_all(&control).expect("control path folder");
+        command
+            .env(
+                "ANSIBLE_SSH_ARGS",
+                format!("-F {} -o ControlMaster=auto -o ControlPersist=60s", self.ssh_config().display()),
+            )
+            .env("ANSIBLE_SSH_CONTROL_PATH_DIR", control)
+            .env("ANSIBLE_FORKS", "50")
+            .env("ANSIBLE_TIMEOUT", "5");
+        command
+    }
+
     /// The names of the hosts, in order.
     pub fn hosts(&self) -> Vec<String> {
         self.hosts.iter().map(|host| host.name.clone()).collect()
@@ -473,6 +501,29 @@ pub fn dten(fleet: &Fleet) -> PathBuf {
         }
     }
     plan_directory
+}
+
+/// A plan set of its own in `fleet.directory()/name`: a manifest with no components, an
+/// inventory whose group `app` holds `hosts`, and `steps` (the items of `steps:`, where
+/// `COMMON` stands for `fleet.common()`). Returns the plan set's folder.
+pub fn plan_set(fleet: &Fleet, name: &str, hosts: &[&str], steps: &str) -> PathBuf {
+    let directory = fleet.directory().join(name);
+    let common = fleet.common();
+    let steps = steps.replace("COMMON", common.to_str().expect("UTF-8 path"));
+    super::write_tree(
+        &directory,
+        &[
+            ("manifest.yaml", "package: p\nversion: 1.0.0\ncomponents: {}\n"),
+            ("inventory.yaml", &format!("groups:\n  app: [{}]\n", hosts.join(", "))),
+            (
+                "plan.yaml",
+                &format!(
+                    "cutover: 1\nplan: {name}\nmanifest: manifest.yaml\ninventory: inventory.yaml\nsteps:\n{steps}"
+                ),
+            ),
+        ],
+    );
+    directory
 }
 
 /// Records which hosts are down every 100 ms until `finish`.

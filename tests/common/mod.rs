@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod ansible;
 pub mod fleet;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,435 @@
+//! One fault matrix for both runners (docs/ansible.md, "The fault matrix"). Each row injects
+//! a fault into a run on the real-ssh fleet (tests/common/fleet.rs: one real sshd per host on
+//! 127.0.0.x) and states the outcome expected of the generated bash script and of the
+//! generated Ansible playbook alike: how the run ends as the operator reads it (done; done
+//! but for hosts within `max_fail`; rolled back; left for a person), what each host ends with,
+//! what ran where, and what is reported. Every row runs once per runner, each on a fleet of
+//! its own, so the two runners cannot drift apart: a difference is a failing row.
+//!
+//! Never `--local`, never Ansible's local connection, never a fake ssh: the stub stands in
+//! for the vendor's tools on each host only.
+
+mod common;
+
+use common::fleet::{self, Fleet, LogLine};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    Script,
+    Playbook,
+}
+
+/// How a run ended, as the operator reads it from the exit status and the last words.
+#[derive(Debug, PartialEq, Eq)]
+enum Ending {
+    Done,
+    /// Done, except on hosts that failed within `max_fail` and were rolled back.
+    DoneWithinBudget,
+    RolledBack,
+    /// Something may be left done (a host could not be reached, a rollback failed).
+    PersonMustLook,
+}
+
+/// A plan set on a fleet, built for one runner.
+struct Subject<'a> {
+    fleet: &'a Fleet,
+    runner: Runner,
+    directory: PathBuf,
+    plan: String,
+}
+
+impl<'a> Subject<'a> {
+    /// The plan set in `directory` (plan `plan`), built for `runner`.
+    fn new(fleet: &'a Fleet, runner: Runner, directory: PathBuf, plan: &str) -> Self {
+        let subject = Self { fleet, runner, directory, plan: plan.to_owned() };
+        let (format, output) = match runner {
+            Runner::Script => ("sh", subject.script()),
+            Runner::Playbook => ("ansible", subject.playbook()),
+        };
+        common::build(&subject.directory.join("plan.yaml"), format, &output);
+        subject
+    }
+
+    /// A plan set of `fleet::plan_set`.
+    fn small(fleet: &'a Fleet, runner: Runner, name: &str, hosts: &[&str], steps: &str) -> Self {
+        Self::new(fleet, runner, fleet::plan_set(fleet, name, hosts, steps), name)
+    }
+
+    /// The dten plan set of `fleet::dten`.
+    fn dten(fleet: &'a Fleet, runner: Runner) -> Self {
+        Self::new(fleet, runner, fleet::dten(fleet), "dten-4.2")
+    }
+
+    fn script(&self) -> PathBuf {
+        self.directory.join("plan.sh")
+    }
+
+    fn playbook(&self) -> PathBuf {
+        self.directory.join("ansible")
+    }
+
+    fn command(&self) -> Command {
+        match self.runner {
+            Runner::Script => {
+                let mut command = self.fleet.command("bash");
+                command.arg(self.script()).env("CUTOVER_STATE_DIR", self.directory.join("state"));
+                command.current_dir(&self.directory);
+                command
+            }
+            Runner::Playbook => self.fleet.ansible_playbook(&self.playbook(), &self.plan),
+        }
+    }
+
+    fn run(&self) -> (Ending, String) {
+        let output = self.command().output().expect("the runner runs");
+        self.ending(&output)
+    }
+
+    /// Starts the run in the background, its output in a file (not a pipe: what a killed run
+    /// leaves behind would hold a pipe open).
+    fn spawn(&self) -> Child {
+        let output = std::fs::File::create(self.output_file()).expect("output file");
+        self.command()
+            .stdout(output.try_clone().expect("output file"))
+            .stderr(output)
+            .spawn()
+            .expect("the runner starts")
+    }
+
+    fn wait(&self, mut child: Child) -> (Ending, String) {
+        let status = child.wait().expect("the runner ends");
+        let text = std::fs::read_to_string(self.output_file()).unwrap_or_default();
+        (ending(self.runner, status.code(), &text), text)
+    }
+
+    fn output_file(&self) -> PathBuf {
+        self.directory.join("run.out")
+    }
+
+    fn ending(&self, output: &Output) -> (Ending, String) {
+        let text = common::text(output);
+        (ending(self.runner, output.status.code(), &text), text)
+    }
+}
+
+/// The script's exit status says it (0, 1, 3); ansible-playbook's is 0 or 2, and the message
+/// of the play that ends it (`fatal: [localhost]`) says which failure it was.
+fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
+    let within = text.contains("except on hosts that failed within max_fail and were rolled back");
+    let last_word = text.lines().rfind(|line| line.starts_with("fatal: [localhost]")).unwrap_or_default();
+    match (runner, code) {
+        (_, Some(0)) if within => Ending::DoneWithinBudget,
+        (_, Some(0)) => Ending::Done,
+        (Runner::Script, Some(1)) => Ending::RolledBack,
+        (Runner::Script, Some(3)) => Ending::PersonMustLook,
+        (Runner::Playbook, Some(2)) if last_word.contains("a person must look") => Ending::PersonMustLook,
+        (Runner::Playbook, Some(2)) if last_word.contains("was rolled back on every host") => Ending::RolledBack,
+        _ => panic!("{runner:?} ended with {code:?}, which no row expects:\n{text}"),
+    }
+}
+
+/// Every row, once per runner: `row!(name)` makes `name::script` and `name::playbook`.
+macro_rules! row {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn script() {
+                super::$name(super::Runner::Script);
+            }
+            #[test]
+            fn playbook() {
+                super::$name(super::Runner::Playbook);
+            }
+        }
+    };
+}
+
+fn fleet_for(row: &str, runner: Runner, hosts: &[&str]) -> Fleet {
+    Fleet::start(&format!("{row}-{}", if runner == Runner::Script { "sh" } else { "ansible" }), hosts)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// Host `host`'s file `name` under `common()`, as lines; none when it does not exist.
+fn lines(fleet: &Fleet, host: &str, name: &str) -> Vec<String> {
+    common::read_lines(&fleet.root(host).join(name))
+}
+
+const DTEN: [&str; 4] = ["app-1", "app-2", "app-3", "db-1"];
+
+/// A dten app host as it was before the run: both components at 3.9.2, the config and the
+/// cron file byte for byte, the agent started last.
+fn dten_is_back(fleet: &Fleet, host: &str, text: &str) {
+    assert_eq!(fleet.installed(host, "dten-core"), "3.9.2", "{host}: {text}");
+    assert_eq!(fleet.installed(host, "dten-agent"), "3.9.2", "{host}: {text}");
+    assert_eq!(read(&fleet.root(host).join("etc/dten/dten.conf")), common::DTEN_CONFIG, "{host}");
+    assert_eq!(read(&fleet.root(host).join("etc/cron.d/dten-compact")), "0 3 * * * dten dtenctl compact\n", "{host}");
+    let calls = fleet.calls(host);
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some(&*format!("{host} systemctl start dten-agent.service")),
+        "{host}: {text}"
+    );
+}
+
+/// Nothing after the 4.0.3 stop ran on any host nor on the controller: no 4.2.0, no migration.
+fn nothing_after_the_stop(log: &[LogLine]) {
+    assert!(
+        !log.iter().any(|line| line.text.contains("=4.2.0") || line.text.starts_with("dtenctl migrate apply")),
+        "{log:#?}"
+    );
+}
+
+/// The database restored from its snapshot: the last thing that ran on db-1.
+fn db_restored(fleet: &Fleet) {
+    let calls = fleet.calls("db-1");
+    assert!(calls.last().is_some_and(|call| call.contains("pg_restore --clean")), "{calls:#?}");
+}
+
+/// No fault: every host of `plans/dten-4.2` upgraded through real ssh, the app hosts rebooted
+/// one at a time for real (each back with a new boot id before the next goes down), the run's
+/// copies of the config file gone with its cleanups, on each host.
+fn a_clean_run_upgrades_every_host(runner: Runner) {
+    let fleet = fleet_for("clean", runner, &DTEN);
+    for host in &DTEN[..3] {
+        fleet.set_downtime(host, Duration::from_secs(1));
+    }
+    let subject = Subject::dten(&fleet, runner);
+    let downtime = fleet.sampler();
+    let (ending, text) = subject.run();
+    let samples = downtime.finish();
+    assert_eq!(ending, Ending::Done, "{text}");
+    for host in &DTEN[..3] {
+        assert_eq!(fleet.installed(host, "dten-core"), "4.2.0", "{host}");
+        assert_eq!(fleet.installed(host, "dten-agent"), "4.2.0", "{host}");
+        let config = read(&fleet.root(host).join("etc/dten/dten.conf"));
+        assert!(config.contains("dten.hybrid.enable = true"), "{host}: {config}");
+        assert!(!config.contains("dten.legacy.fallback"), "{host}: {config}");
+        assert!(fleet.calls(host).iter().any(|call| call == &format!("{host} systemctl reboot")), "{host}");
+        assert!(samples.saw_down(host), "{host} never went down: {samples:?}");
+        let copies = common::files_under(&fleet.root(host).join("var/lib/cutover"));
+        assert!(
+            !copies.is_empty() && copies.iter().all(|copy| copy.to_string_lossy().ends_with(".removed")),
+            "{host}: {copies:?}"
+        );
+    }
+    assert!(fleet.calls("db-1").iter().any(|call| call.contains("runuser -u postgres -- pg_dump")));
+    assert_eq!(samples.most_down_at_once(), 1, "the app hosts reboot one at a time: {samples:?}");
+}
+row!(a_clean_run_upgrades_every_host);
+
+/// A command fails on one host (app-2, installing the 4.0.3 stop, after its retries): every
+/// host is rolled back, the database restored from its snapshot, nothing after it runs.
+fn a_command_fails_on_one_host(runner: Runner) {
+    let fleet = fleet_for("fails", runner, &DTEN);
+    let subject = Subject::dten(&fleet, runner);
+    fleet.fail("app-2", "apt-get install -y -qq --allow-downgrades -o Dpkg::Options::=--force-confold dten-core=4.0.3");
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    for host in ["app-1", "app-2", "app-3"] {
+        dten_is_back(&fleet, host, &text);
+    }
+    db_restored(&fleet);
+    nothing_after_the_stop(&fleet.log());
+}
+row!(a_command_fails_on_one_host);
+
+/// A host lost mid-run: app-3 goes down while it verifies the 4.0.3 stop. The others finish
+/// that batch and are rolled back; app-3, whose state is unknown, is named for a person and
+/// left as it was cut off; nothing after the stop runs anywhere.
+fn a_host_lost_mid_run(runner: Runner) {
+    let fleet = fleet_for("lost", runner, &DTEN);
+    let subject = Subject::dten(&fleet, runner);
+    let verify_stop = "dpkg-query -W -f=${Version} dten-core";
+    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
+    let run = subject.spawn();
+    fleet.wait_for_log(Duration::from_secs(120), |line| line.host == "app-3" && line.text == verify_stop);
+    fleet.stop("app-3");
+    let (ending, text) = subject.wait(run);
+    assert_eq!(ending, Ending::PersonMustLook, "{text}");
+    assert!(text.contains("app-3 could not be reached") && text.contains("its state is unknown"), "{text}");
+    for host in ["app-1", "app-2"] {
+        dten_is_back(&fleet, host, &text);
+    }
+    db_restored(&fleet);
+    assert_eq!(fleet.installed("app-3", "dten-core"), "4.0.3");
+    assert_eq!(fleet.calls("app-3").last().map(String::as_str), Some(&*format!("app-3 {verify_stop}")));
+    nothing_after_the_stop(&fleet.log());
+}
+row!(a_host_lost_mid_run);
+
+/// A command outlives its timeout: it is ended on the host (it never finishes later), then
+/// rolled back on every host.
+fn a_timeout_ends_the_remote_command(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("timeout", runner, &hosts);
+    let subject = Subject::small(
+        &fleet,
+        runner,
+        "slow",
+        &hosts,
+        "  - id: slow\n    on: app\n    run: \"sleep 12; touch COMMON/marker\"\n    rollback: \"touch COMMON/rolled-back\"\n    timeout: 2s\n",
+    );
+    let started = Instant::now();
+    let (ending, text) = subject.run();
+    let elapsed = started.elapsed();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    assert!(elapsed < Duration::from_secs(12), "the run waited for the command: {elapsed:?}");
+    std::thread::sleep(Duration::from_secs(13).saturating_sub(elapsed));
+    for host in hosts {
+        assert!(!fleet.root(host).join("marker").exists(), "{host}: the command ran on after its timeout");
+        assert!(fleet.root(host).join("rolled-back").exists(), "{host}: not rolled back");
+    }
+}
+row!(a_timeout_ends_the_remote_command);
+
+/// `reboot` with `serial: 1`: one host down at a time, each back with a new boot id before the
+/// next goes down, and the step after it sees the new boot.
+fn a_serial_reboot_takes_one_host_down_at_a_time(runner: Runner) {
+    let hosts = ["app-1", "app-2", "app-3"];
+    let fleet = fleet_for("reboot", runner, &hosts);
+    for host in hosts {
+        fleet.set_downtime(host, Duration::from_secs(1));
+    }
+    let before: Vec<String> = hosts.iter().map(|host| fleet.boot_id(host)).collect();
+    let subject = Subject::small(
+        &fleet,
+        runner,
+        "rebooted",
+        &hosts,
+        "  - id: restart\n    do: reboot\n    on: app\n    serial: 1\n\
+         \x20 - id: after\n    on: app\n    after: [restart]\n    \
+         run: \"cat /proc/sys/kernel/random/boot_id > COMMON/boot-after\"\n    rollback: \"true\"\n",
+    );
+    let downtime = fleet.sampler();
+    let (ending, text) = subject.run();
+    let samples = downtime.finish();
+    assert_eq!(ending, Ending::Done, "{text}");
+    assert_eq!(samples.most_down_at_once(), 1, "{samples:?}");
+    for (host, before) in hosts.iter().zip(&before) {
+        assert!(samples.saw_down(host), "{host} never went down: {samples:?}");
+        let now = fleet.boot_id(host);
+        assert_ne!(&now, before, "{host}: the same boot id");
+        assert_eq!(lines(&fleet, host, "boot-after"), [now], "{host}: the step after the reboot ran before it");
+    }
+    let log = fleet.log();
+    let first = |host: &str, prefix: &str| {
+        log.iter().find(|line| line.host == host && line.text.starts_with(prefix)).map(|line| line.milliseconds)
+    };
+    for pair in hosts.windows(2) {
+        let back = first(pair[0], "fleet reboot").expect("back");
+        let down = first(pair[1], "fleet down").expect("down");
+        assert!(back < down, "{} went down before {} was back: {log:#?}", pair[1], pair[0]);
+    }
+}
+row!(a_serial_reboot_takes_one_host_down_at_a_time);
+
+const FOUR: [&str; 4] = ["app-1", "app-2", "app-3", "app-4"];
+
+const MAX_FAIL_STEPS: &str = "  - id: first\n    on: app\n    max_fail: 1\n    run: \"logger first; echo first >> COMMON/trace\"\n    \
+    rollback: \"echo undo-first >> COMMON/trace\"\n\
+    \x20 - id: second\n    on: app\n    after: [first]\n    run: \"echo second >> COMMON/trace\"\n    \
+    rollback: \"echo undo-second >> COMMON/trace\"\n";
+
+/// One host failing within `max_fail: 1` is rolled back and leaves the run; the others finish,
+/// and the run is done but names it.
+fn a_failure_within_max_fail_rolls_back_that_host_only(runner: Runner) {
+    let fleet = fleet_for("within", runner, &FOUR);
+    fleet.fail("app-2", "logger first");
+    let subject = Subject::small(&fleet, runner, "tolerant", &FOUR, MAX_FAIL_STEPS);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::DoneWithinBudget, "{text}");
+    assert!(text.contains("failed within max_fail and were rolled back: app-2"), "{text}");
+    assert_eq!(lines(&fleet, "app-2", "trace"), ["undo-first"], "app-2: {text}");
+    for host in ["app-1", "app-3", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {text}");
+    }
+}
+row!(a_failure_within_max_fail_rolls_back_that_host_only);
+
+/// Two hosts failing beyond `max_fail: 1`: the whole plan rolls back everywhere.
+fn failures_beyond_max_fail_roll_everything_back(runner: Runner) {
+    let fleet = fleet_for("beyond", runner, &FOUR);
+    fleet.fail("app-2", "logger first");
+    fleet.fail("app-3", "logger first");
+    let subject = Subject::small(&fleet, runner, "intolerant", &FOUR, MAX_FAIL_STEPS);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    for host in ["app-2", "app-3"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["undo-first"], "{host}: {text}");
+    }
+    for host in ["app-1", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "undo-first"], "{host}: {text}");
+    }
+}
+row!(failures_beyond_max_fail_roll_everything_back);
+
+/// A host lost within `max_fail` cannot be rolled back: the run finishes on the others, but
+/// does not say the host was rolled back, and ends for a person to look.
+fn a_host_lost_within_max_fail_is_left_for_a_person(runner: Runner) {
+    let fleet = fleet_for("within-lost", runner, &FOUR);
+    fleet.delay("app-2", "logger first", Duration::from_secs(60));
+    let subject = Subject::small(&fleet, runner, "tolerant-lost", &FOUR, MAX_FAIL_STEPS);
+    let run = subject.spawn();
+    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-2" && line.text == "logger first");
+    fleet.stop("app-2");
+    let (ending, text) = subject.wait(run);
+    assert_eq!(ending, Ending::PersonMustLook, "{text}");
+    assert!(!text.contains("were rolled back"), "{text}");
+    assert!(text.contains("app-2 could not be reached"), "{text}");
+    assert!(lines(&fleet, "app-2", "trace").is_empty(), "app-2 was cut off before its command: {text}");
+    for host in ["app-1", "app-3", "app-4"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {text}");
+    }
+}
+row!(a_host_lost_within_max_fail_is_left_for_a_person);
+
+const APP_CONFIG: &str = "# app.conf: alpha and beta are set by the plan\nalphabet = kept\nalpha = 1\n\
+    # alpha = in a comment\n\n  beta: two  \ngamma=3\ttabbed\r\nunicode = é ✓\nlast = line\n";
+
+/// Two config.set steps on one file of each host, then (`failing`) a step that fails.
+fn config_subject<'a>(fleet: &'a Fleet, runner: Runner, hosts: &[&str], failing: bool) -> Subject<'a> {
+    for host in hosts {
+        common::write_tree(&fleet.root(host), &[("etc/app.conf", APP_CONFIG)]);
+    }
+    let mut steps = String::from(
+        "  - id: set-alpha\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: alpha, value: new-a }\n    on: app\n\
+         \x20 - id: set-beta\n    do: config.set\n    with: { file: COMMON/etc/app.conf, key: beta, value: \"new b\" }\n    \
+         on: app\n    after: [set-alpha]\n",
+    );
+    if failing {
+        steps
+            .push_str("  - id: boom\n    on: app\n    after: [set-beta]\n    run: \"false\"\n    rollback: \"true\"\n");
+    }
+    Subject::small(fleet, runner, "config", hosts, &steps)
+}
+
+/// Two config.set steps on one file: both keys set, every other byte as it was.
+fn two_config_sets_on_one_file_keep_every_other_byte(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("config", runner, &hosts);
+    let (ending, text) = config_subject(&fleet, runner, &hosts, false).run();
+    assert_eq!(ending, Ending::Done, "{text}");
+    let expected = APP_CONFIG.replace("alpha = 1\n", "alpha = new-a\n").replace("  beta: two  \n", "beta = new b\n");
+    for host in hosts {
+        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), expected, "{host}");
+    }
+}
+row!(two_config_sets_on_one_file_keep_every_other_byte);
+
+/// Two config.set steps on one file, then a failure: the file is back byte for byte.
+fn two_config_sets_on_one_file_roll_back_byte_for_byte(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("config-undo", runner, &hosts);
+    let (ending, text) = config_subject(&fleet, runner, &hosts, true).run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    for host in hosts {
+        assert_eq!(read(&fleet.root(host).join("etc/app.conf")), APP_CONFIG, "{host}");
+    }
+}
+row!(two_config_sets_on_one_file_roll_back_byte_for_byte);
