@@ -44,8 +44,9 @@ build:
 # tests/fuzz_plans.rs mutates plans for FUZZ_SECONDS (`make test FUZZ_SECONDS=600` searches longer).
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
-# Two lanes at once, one per core: tests/ansible.rs (real ansible-playbook runs, the slowest
-# file) beside every other target; the ansible lane's output is printed when both are done.
+# Two lanes at once, one per core: the real ansible-playbook runs (tests/ansible.rs, then the
+# fault matrix of both runners on the real-ssh fleet, tests/fault_matrix.rs, the slowest
+# files) beside every other target; the ansible lane's output is printed when both are done.
 TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
@@ -54,14 +55,15 @@ TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_BENCH_SIZES=1000 \
 	CUTOVER_FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	INSTA_UPDATE=no
-OTHER_TESTS := $(addprefix --test ,$(filter-out ansible,$(basename $(notdir $(wildcard tests/*.rs)))))
+ANSIBLE_LANE := ansible fault_matrix
+OTHER_TESTS := $(addprefix --test ,$(filter-out $(ANSIBLE_LANE),$(basename $(notdir $(wildcard tests/*.rs)))))
 
 test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(TEST_ENV) $(CARGO) test --locked --all-targets --no-run
 	@mkdir -p target; rm -f target/ansible-lane.status
-	( $(TEST_ENV) $(CARGO) test --locked --test ansible > target/ansible-lane.log 2>&1; \
+	( $(TEST_ENV) $(CARGO) test --locked $(addprefix --test ,$(ANSIBLE_LANE)) > target/ansible-lane.log 2>&1; \
 	  echo $$? > target/ansible-lane.status ) & \
 	$(TEST_ENV) $(CARGO) test --locked --lib --bins --examples --benches $(OTHER_TESTS); status=$$?; \
 	while [ ! -e target/ansible-lane.status ]; do sleep 1; done; \

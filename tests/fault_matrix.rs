@@ -63,6 +63,11 @@ impl<'a> Subject<'a> {
         Self::new(fleet, runner, fleet::dten(fleet), "dten-4.2")
     }
 
+    /// The gitlab plan set of `fleet::gitlab`.
+    fn gitlab(fleet: &'a Fleet, runner: Runner) -> Self {
+        Self::new(fleet, runner, fleet::gitlab(fleet), "gitlab-17")
+    }
+
     fn script(&self) -> PathBuf {
         self.directory.join("plan.sh")
     }
@@ -433,3 +438,39 @@ fn two_config_sets_on_one_file_roll_back_byte_for_byte(runner: Runner) {
     }
 }
 row!(two_config_sets_on_one_file_roll_back_byte_for_byte);
+
+/// `plans/gitlab-17`: the install of the 17.1 stop fails on gitlab-1. Each stop installed is
+/// undone one at a time, down to 16.3.6, then the backup taken before the first stop is
+/// restored (the stub refuses a restore on any other version) and maintenance mode is off.
+fn gitlab_a_failure_at_a_required_stop(runner: Runner) {
+    let hosts = ["gitlab-1", "gitlab-db-1"];
+    let fleet = Fleet::start_with_tools(
+        &format!("gitlab-{}", if runner == Runner::Script { "sh" } else { "ansible" }),
+        &hosts,
+        fleet::GITLAB_TOOLS,
+    );
+    let subject = Subject::gitlab(&fleet, runner);
+    fleet.fail("gitlab-1", "apt-get install -y -qq -o Dpkg::Options::=--force-confold gitlab-ee=17.1.8-ee.0");
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    let calls = fleet.calls("gitlab-1");
+    let installs: Vec<&str> = calls
+        .iter()
+        .filter(|call| call.starts_with("gitlab-1 apt-get ") && call.contains(" install "))
+        .filter_map(|call| call.split(' ').find_map(|word| word.strip_prefix("gitlab-ee=")))
+        .collect();
+    let expected = [
+        "16.3.9", "16.7.10", "16.11.10", // the stops before 17.1
+        "17.1.8",   // the install that fails
+        "16.11.10", // install-17-1's own rollback: 16.11.10 stays
+        "16.7.10", "16.3.9", "16.3.6", // back one stop at a time
+    ]
+    .map(|version| format!("{version}-ee.0"));
+    assert_eq!(installs, expected, "{text}");
+    assert_eq!(fleet.installed("gitlab-1", "gitlab-ee"), "16.3.6-ee.0", "{text}");
+    assert_eq!(read(&fleet.state("gitlab-1").join("maintenance-mode")).trim(), "off", "{text}");
+    let restore = calls.iter().position(|call| call == "gitlab-1 gitlab-backup restore BACKUP=pre-17.5.5 force=yes");
+    let last_install = calls.iter().rposition(|call| call.contains(" apt-get ") && call.contains(" install "));
+    assert!(restore > last_install, "the backup is restored after the last install: {calls:#?}");
+}
+row!(gitlab_a_failure_at_a_required_stop);

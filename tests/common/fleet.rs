@@ -503,6 +503,31 @@ pub fn dten(fleet: &Fleet) -> PathBuf {
     plan_directory
 }
 
+/// The tools the gitlab plan calls, which the stub stands in for on every host.
+pub const GITLAB_TOOLS: &[&str] = &["apt-get", "dpkg-query", "gitlab-rails", "gitlab-ctl", "gitlab-backup", "curl"];
+
+/// A copy of `plans/gitlab-17` in `fleet.directory()/plan` (on a fleet started with
+/// `GITLAB_TOOLS`) with `/etc/gitlab` and `/var/opt/gitlab` moved under `common()`; gitlab-1's
+/// tree holds a repository and an upload, and its stub runs 16.3.6 from the Linux package,
+/// not in maintenance mode. Returns the plan set's folder.
+pub fn gitlab(fleet: &Fleet) -> PathBuf {
+    let plan_directory = fleet.directory().join("plan");
+    super::moved_plan("gitlab-17", &plan_directory, &fleet.common(), &["/etc/gitlab", "/var/opt/gitlab"]);
+    let root = fleet.root("gitlab-1");
+    super::write_tree(
+        &root,
+        &[
+            ("etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n"),
+            ("var/opt/gitlab/git-data/repositories/billing/api.git/HEAD", "ref: refs/heads/main\n"),
+            ("var/opt/gitlab/gitlab-rails/uploads/logo.svg", "<svg/>\n"),
+        ],
+    );
+    std::fs::create_dir_all(root.join("var/opt/gitlab/backups")).expect("backups");
+    fleet.seed("gitlab-1", &[("gitlab-ee", "16.3.6-ee.0")], &[]);
+    super::write_tree(&fleet.state("gitlab-1"), &[("maintenance-mode", "off\n")]);
+    plan_directory
+}
+
 /// A plan set of its own in `fleet.directory()/name`: a manifest with no components, an
 /// inventory whose group `app` holds `hosts`, and `steps` (the items of `steps:`, where
 /// `COMMON` stands for `fleet.common()`). Returns the plan set's folder.

@@ -77,16 +77,21 @@ fn readme(plan: &LoweredPlan) -> String {
          ansible-playbook -i inventory.yml playbook.yml            # the real run\n\
          ansible-playbook -i inventory.yml playbook.yml -e cutover_shell=/usr/bin/bash\n\
          ```\n\n\
-         Steps on `local` run on the machine running ansible-playbook (`localhost`). Every command\n\
-         runs in bash (`cutover_shell`, default `/bin/bash`) with `set -eo pipefail`, with\n\
-         `CUTOVER_HOST` set to the host's inventory name. Add `--become` if the commands need root.\n\n\
+         Steps on `local` run on the machine running ansible-playbook (`localhost`), in the plan's\n\
+         directory as found from this one when it was built (`-e cutover_plan_dir=PATH` moves it).\n\
+         Every command runs in bash (`cutover_shell`, default `/bin/bash`) with `set -eo pipefail`,\n\
+         with `CUTOVER_HOST` set to the host's inventory name; a step's `timeout` ends it on the\n\
+         host. Reboot steps wait for the host to come back with a new boot id. Add `--become` if\n\
+         the commands need root.\n\n\
          ## When a step fails\n\n\
          The failed step's rollback runs on the host where it failed; the remaining steps are\n\
          skipped; the rollback plays then undo, newest step first, what each host completed\n\
          (irreversible steps are named and stay done); the cleanup plays run on every host that\n\
          ran a step with a cleanup; the last play fails, so `ansible-playbook` exits non-zero.\n\
          A step with `max_fail` tolerates that many failed hosts: those are rolled back and\n\
-         take no further part, and the run goes on without them.\n\n\
+         take no further part, and the run goes on without them. A host that cannot be reached\n\
+         is a failed host whose state is unknown: nothing more runs there, and the last play\n\
+         names it for a person to look.\n\n\
          The journal lives in host facts, for the length of one run: a run cut off (Ctrl-C,\n\
          a lost controller) cannot be resumed or rolled back from this playbook. Use the\n\
          runbook (`cutover build --emit runbook`) to finish by hand.\n",
