@@ -642,6 +642,9 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
     ] {
         let _ = writeln!(out, "    {name}: {}", expression(&format!("{{{{ {} }}}}", hosts_with(fact)), 4));
     }
+    // Read-only steps change nothing, so nothing of them is left to roll back.
+    let readonly: Vec<String> = plan.steps.iter().filter(|step| step.readonly).map(|step| value(&step.id, 6)).collect();
+    let _ = writeln!(out, "    cutover_readonly: [{}]", readonly.join(", "));
     out.push_str(
         "    cutover_unfinished_hosts: \"{{ cutover_rollback_failed_hosts + cutover_unreachable_hosts }}\"\n    \
          cutover_plan_failed: \"{{ cutover_failed | default(false) }}\"\n  tasks:\n",
@@ -652,7 +655,8 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
         "    - name: Name what may still be done where a host could not be reached\n      ansible.builtin.debug:\n        \
          msg: >-\n          !!! {{ item }} could not be reached at {{ hostvars[item].cutover_unreachable_at }}: its state is\n          \
          unknown; not rolled back there: {{ (hostvars[item].cutover_done | default([]) + [hostvars[item].cutover_failed_at\n          \
-         | default(None)]) | select | reject('in', hostvars[item].cutover_undone | default([])) | join(', ') }}\n      \
+         | default(None)]) | select | reject('in', hostvars[item].cutover_undone | default([]) + cutover_readonly)\n          \
+         | join(', ') }}\n      \
          loop: \"{{ cutover_unreachable_hosts }}\"\n",
     );
     // Four endings, as the bash script's: done; done but for hosts that failed within a step's
