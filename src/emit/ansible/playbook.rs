@@ -486,13 +486,12 @@ fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut Str
 
 fn rollback_failed(step: &LoweredStep, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
-    let reached = if is_local(step) {
-        ""
-    } else {
+    // On a remote host the rollback may have failed only to reach it.
+    let mut reached = String::new();
+    if !is_local(step) {
         unreachable_here("was rolling back", indent, out);
-        "\n{pad}  when: cutover_unreachable_at is undefined"
-    };
-    let reached = reached.replace("{pad}", &pad);
+        reached = format!("\n{pad}  when: cutover_unreachable_at is undefined");
+    }
     let _ = writeln!(
         out,
         "{pad}- name: Report the failed rollback\n{pad}  ansible.builtin.debug:\n{pad}    msg: \"!!! the rollback of {{{{ cutover_step }}}} failed on {{{{ inventory_hostname }}}}; stopped rolling back this host: a person must look\"{reached}"
