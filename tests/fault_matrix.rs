@@ -501,3 +501,31 @@ fn gitlab_a_failure_at_a_required_stop(runner: Runner) {
     assert!(restore > last_install, "the backup is restored after the last install: {calls:#?}");
 }
 row!(gitlab_a_failure_at_a_required_stop);
+
+/// A 200 KB command reaches every host whole: its literal lands byte for byte (more than one
+/// argument of a process may hold, so neither runner may pass it as one).
+fn a_200_kb_command_reaches_every_host_byte_for_byte(runner: Runner) {
+    use std::fmt::Write as _;
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("large", runner, &hosts);
+    let mut literal = String::new();
+    for number in 0..2048 {
+        let _ = write!(literal, "{number:05} $HOME `id` $(id) \\ \"quoted\" %s ; & | < > * ? ~ # é ");
+        while literal.len() % 100 != 99 {
+            literal.push(char::from(b'a' + u8::try_from(literal.len() % 26).expect("small")));
+        }
+        literal.push('\n');
+    }
+    let literal = literal.trim_end().to_owned();
+    assert!(literal.len() > 200_000);
+    let indented = literal.replace('\n', "\n      ");
+    let steps = format!(
+        "  - id: large\n    on: app\n    run: |\n      printf '%s' '{indented}' > COMMON/large\n    rollback: \"rm -f COMMON/large\"\n"
+    );
+    let (ending, text) = Subject::small(&fleet, runner, "large", &hosts, &steps).run();
+    assert_eq!(ending, Ending::Done, "{}", &text[text.len().saturating_sub(4000)..]);
+    for host in hosts {
+        assert!(read(&fleet.root(host).join("large")) == literal, "{host}: the file differs from the literal");
+    }
+}
+row!(a_200_kb_command_reaches_every_host_byte_for_byte);

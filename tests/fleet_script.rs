@@ -1,15 +1,14 @@
 //! The generated script run for real over the real-ssh fleet (tests/common/fleet.rs), for what
 //! only the script does or says: its summary and `--rollback` after a host was lost, a runner
 //! killed while a command runs and while it rolls back, a hand edit between two runs, a
-//! batch's parallelism, a large command, `CUTOVER_SSH`. The faults both runners share (a
-//! failure, a lost host, a timeout, reboots, `max_fail`, config edits) are rows of
+//! batch's parallelism, `CUTOVER_SSH`. The faults both runners share (a
+//! failure, a lost host, a timeout, reboots, `max_fail`, config edits, a large command) are rows of
 //! `tests/fault_matrix.rs`. Each test asserts the outcome host by host. Never `--local`, never
 //! a fake ssh.
 
 mod common;
 
 use common::fleet::{self, Fleet, LogLine};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -380,33 +379,6 @@ fn a_batch_runs_its_hosts_at_once_up_to_parallel() {
     assert!(elapsed >= Duration::from_secs(6), "{elapsed:?}");
     let paired = naps(&fleet.log(), &hosts, since);
     assert_eq!(most_at_once(&paired), 2, "{paired:?}");
-}
-
-/// A 200 KB command reaches every host whole: its literal lands byte for byte.
-#[test]
-fn a_200_kb_command_reaches_every_host_byte_for_byte() {
-    let hosts = ["app-1", "app-2"];
-    let fleet = Fleet::start("script-large", &hosts);
-    let mut literal = String::new();
-    for number in 0..2048 {
-        let _ = write!(literal, "{number:05} $HOME `id` $(id) \\ \"quoted\" %s ; & | < > * ? ~ # é ");
-        while literal.len() % 100 != 99 {
-            literal.push(char::from(b'a' + u8::try_from(literal.len() % 26).expect("small")));
-        }
-        literal.push('\n');
-    }
-    let literal = literal.trim_end().to_owned();
-    assert!(literal.len() > 200_000);
-    let indented = literal.replace('\n', "\n      ");
-    let steps = format!(
-        "  - id: large\n    on: app\n    run: |\n      printf '%s' '{indented}' > COMMON/large\n    rollback: \"rm -f COMMON/large\"\n"
-    );
-    let script = Script::new(&fleet, "large", &hosts, &steps);
-    let run = script.run(&[]);
-    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
-    for host in hosts {
-        assert!(read(&fleet.root(host).join("large")) == literal, "{host}: the file differs from the literal");
-    }
 }
 
 /// `CUTOVER_SSH` is read as shell words: a quoted argument with a space stays one argument,
