@@ -103,8 +103,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = actions::Format::Human)]
         format: actions::Format,
     },
-    /// What a change to a plan changes in what will run: steps added, removed, moved, commands
-    /// and rollbacks changed, the schedule's total, new diagnostics.
+    /// What a change to a plan changes in what will run: steps added, removed, moved, which
+    /// step waits for which (written and inferred), commands and rollbacks changed, the
+    /// schedule's total, new diagnostics.
     ///
     /// Example: cutover diff main:plans/dten-4.2/plan.yaml plans/dten-4.2/plan.yaml
     Diff {
@@ -259,6 +260,9 @@ pub enum DiffFormat {
     Human,
     /// For a pull-request comment.
     Markdown,
+    /// For tools (`"format": "cutover-diff/1"`): steps, dependencies, commands, schedule and
+    /// diagnostics.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
