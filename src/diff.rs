@@ -1,7 +1,8 @@
 //! What a change to a plan changes in what will run: steps added, removed and moved, the
 //! dependencies between steps that appeared or went away (written `after` and inferred from the
 //! manifest), commands changed per step and host, the schedule's total before and after, and
-//! diagnostics that appeared or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines.
+//! diagnostics that appeared or went away. Compares two lowered plans, so a reviewer sees consequences, not YAML lines;
+//! written for a terminal, a pull-request comment, or tools (JSON, `"format": "cutover-diff/1"`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -315,6 +316,61 @@ pub fn markdown(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
         let _ = writeln!(out, "- ✅ fixed: {message}");
     }
     out
+}
+
+/// The `format` field of the JSON diff; bumped on any incompatible change.
+pub const FORMAT: &str = "cutover-diff/1";
+
+/// The diff for tools: everything the text shows, keys in a fixed order.
+#[must_use]
+pub fn json(diff: &PlanDiff, old_name: &str, new_name: &str) -> String {
+    use serde_json::json;
+    let dependencies: Vec<serde_json::Value> = diff
+        .dependencies
+        .iter()
+        .map(|dependency| {
+            json!({
+                "step": dependency.step,
+                "waits_for": dependency.waits_for,
+                "change": if dependency.added { "added" } else { "removed" },
+                "kind": if dependency.inferred.is_some() { "inferred" } else { "written" },
+                "reason": dependency.inferred,
+                "sentence": dependency.sentence(),
+            })
+        })
+        .collect();
+    let moved: Vec<serde_json::Value> = diff
+        .moved
+        .iter()
+        .map(|(step, before, after)| json!({ "step": step, "from_position": before, "to_position": after }))
+        .collect();
+    let commands: Vec<serde_json::Value> = diff
+        .changed
+        .iter()
+        .map(|change| {
+            json!({
+                "step": change.step,
+                "command": change.what,
+                "hosts": change.hosts,
+                "before": change.before,
+                "after": change.after,
+            })
+        })
+        .collect();
+    let value = json!({
+        "format": FORMAT,
+        "old": old_name,
+        "new": new_name,
+        "changed": !diff.is_empty(),
+        "steps": { "added": diff.added, "removed": diff.removed, "moved": moved },
+        "dependencies": dependencies,
+        "commands": commands,
+        "schedule": diff.schedule.map(|(before, after)| json!({ "before_seconds": before, "after_seconds": after })),
+        "diagnostics": { "new": diff.new_diagnostics, "fixed": diff.gone_diagnostics },
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 fn ordinal(position: usize) -> String {

@@ -90,7 +90,9 @@ pub fn compile_body(body: &str, manifest: &str, inventory: &str) -> Compilation 
     compile_body_with(body, manifest, inventory, &Settings::default())
 }
 
-fn compile_body_with(body: &str, manifest: &str, inventory: &str, settings: &Settings) -> Compilation {
+/// [`compile_body`] with `cutover.toml` settings.
+#[must_use]
+pub fn compile_body_with(body: &str, manifest: &str, inventory: &str, settings: &Settings) -> Compilation {
     let plan =
         format!("cutover: 1\nplan: test\nmanifest: manifest.yaml\ninventory: inventory.yaml\nuse: [lib.yaml]\n{body}");
     let sources = SourceMap::with_files([

@@ -75,6 +75,47 @@ fn a_changed_dependency() {
     assert!(markdown.contains("step `install` no longer waits for `drain` (written `after`)"), "{markdown}");
     assert!(markdown.contains("step `install` now waits for `notify` (written `after`)"), "{markdown}");
     insta::assert_snapshot!("a_changed_dependency_markdown", markdown);
+    let json = diff("dependency-json", (&old, MANIFEST), (&new, MANIFEST), "json");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(value["format"], "cutover-diff/1");
+    assert_eq!(value["changed"], true);
+    let dependencies = value["dependencies"].as_array().expect("a list");
+    let change = |step: &str, waits_for: &str, change: &str| {
+        dependencies.iter().any(|dependency| {
+            dependency["step"] == step
+                && dependency["waits_for"] == waits_for
+                && dependency["change"] == change
+                && dependency["kind"] == "written"
+                && dependency["reason"].is_null()
+        })
+    };
+    assert!(change("install", "drain", "removed"), "{json}");
+    assert!(change("install", "notify", "added"), "{json}");
+    insta::assert_snapshot!("a_changed_dependency_json", json);
+}
+
+/// An inferred dependency that appears is in the JSON with its kind and the manifest's reason;
+/// the schedule carries both totals.
+#[test]
+fn a_new_required_stop_in_json() {
+    let old = plan("", "./undrain.sh");
+    let new = plan("  - { id: install-stop, do: install, with: { target: core@4.0.3 }, on: app }\n", "./undrain.sh");
+    let json = diff("stop-json", (&old, MANIFEST), (&new, MANIFEST_WITH_STOP), "json");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(value["steps"]["added"], serde_json::json!(["install-stop"]));
+    assert_eq!(value["schedule"], serde_json::json!({ "before_seconds": 250, "after_seconds": 430 }));
+    let inferred = value["dependencies"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|dependency| dependency["kind"] == "inferred")
+        .unwrap_or_else(|| panic!("an inferred dependency: {json}"));
+    assert_eq!(inferred["step"], "install");
+    assert_eq!(inferred["waits_for"], "install-stop");
+    assert_eq!(inferred["change"], "added");
+    assert!(inferred["reason"].as_str().is_some_and(|reason| reason.contains("4.0.3")), "{json}");
+    // Same input, same bytes.
+    assert_eq!(json, diff("stop-json-again", (&old, MANIFEST), (&new, MANIFEST_WITH_STOP), "json"));
 }
 
 #[test]

@@ -174,3 +174,35 @@ fn output_file_is_written_whole_and_only_on_success() {
     assert_eq!(output.status.code(), Some(1));
     assert!(!not_written.exists(), "no output on errors");
 }
+
+/// `--start` puts a clock time beside every T+… of the runbook, against the window.
+#[test]
+fn dten_runbook_with_a_start_has_clock_times() {
+    let output =
+        cutover(&["build", "plans/dten-4.2/plan.yaml", "--emit", "runbook", "--start", "2026-03-14T02:00+01:00"]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("| Window | 1h, from 02:00:00 to 03:00:00 |"), "{text}");
+    assert!(text.contains("| 1 | stop-agent | T+00:25 | T+01:55 | 02:00:25 |"), "{text}");
+    assert!(text.contains("The schedule ends at T+44:47 (02:44:47), 15m13s before the window closes."), "{text}");
+}
+
+/// A `--start` that is not a time, or one given to another format, is one line and exit 2.
+#[test]
+fn a_bad_start_is_one_line_and_exit_2() {
+    for arguments in [
+        &["--emit", "runbook", "--start", "25:00"][..],
+        &["--emit", "runbook", "--start", "2026-02-30T02:00"],
+        &["--emit", "runbook", "--start", "tonight"],
+        &["--emit", "json", "--start", "02:00"],
+    ] {
+        let mut all = vec!["build", "plans/dten-4.2/plan.yaml"];
+        all.extend_from_slice(arguments);
+        let output = cutover(&all);
+        let error = common::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {error}");
+        assert_eq!(error.lines().count(), 1, "{arguments:?}: {error}");
+        assert!(error.starts_with("error: ") && error.contains("--start"), "{arguments:?}: {error}");
+        assert!(output.stdout.is_empty());
+    }
+}

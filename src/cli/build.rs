@@ -1,4 +1,4 @@
-//! `cutover build PLAN --emit FORMAT [-o FILE]`: diagnostics to standard error; the output to
+//! `cutover build PLAN --emit FORMAT [-o FILE] [--start TIME]`: diagnostics to standard error; the output to
 //! standard output or to a path, written whole or not at all (`cli::output`).
 
 use std::io::Write as _;
@@ -9,7 +9,20 @@ use super::render::Renderer;
 use super::{EmitFormat, Failure, compile};
 use crate::emit;
 
-pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Renderer) -> Result<ExitCode, Failure> {
+pub fn run(
+    plan: &Path,
+    format: EmitFormat,
+    output: Option<&Path>,
+    start: Option<&str>,
+    renderer: &Renderer,
+) -> Result<ExitCode, Failure> {
+    // A bad `--start` is refused before anything is compiled, in one line.
+    let start = start
+        .map(|text| emit::runbook::Start::parse(text).map_err(|error| Failure(format!("--start `{text}`: {error}"))))
+        .transpose()?;
+    if start.is_some() && format != EmitFormat::Runbook {
+        return Err(Failure("`--start` gives the runbook its clock times: use it with `--emit runbook`".to_owned()));
+    }
     let compilation = compile(plan)?;
     eprint!("{}", renderer.diagnostics(&compilation.diagnostics, &compilation.sources));
     let Some(lowered) = &compilation.lowered else {
@@ -29,7 +42,7 @@ pub fn run(plan: &Path, format: EmitFormat, output: Option<&Path>, renderer: &Re
         EmitFormat::Dot => emit::dot::emit(lowered),
         EmitFormat::Mermaid => emit::mermaid::emit(lowered),
         EmitFormat::Sh => emit::sh::emit(lowered),
-        EmitFormat::Runbook => emit::runbook::emit(lowered),
+        EmitFormat::Runbook => emit::runbook::emit_with(lowered, start.as_ref()),
         EmitFormat::Ansible => unreachable!("written as a directory above"),
     };
     if let Some(path) = output {

@@ -15,6 +15,7 @@ pub fn run(old: &str, new: &str, format: DiffFormat) -> Result<ExitCode, Failure
     let text = match format {
         DiffFormat::Human => crate::diff::human(&diff, old, new),
         DiffFormat::Markdown => crate::diff::markdown(&diff, old, new),
+        DiffFormat::Json => crate::diff::json(&diff, old, new),
     };
     super::output::write_stdout(text.as_bytes())?;
     Ok(if after.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -185,8 +185,8 @@ fn sections(roff: &mut Roff) {
     for (what, example) in [
         ("Check a plan against its manifest and inventory:", "cutover check plans/dten-4.2/plan.yaml"),
         (
-            "Write the runbook for the people on the call:",
-            "cutover build plans/dten-4.2/plan.yaml --emit runbook -o runbook.md",
+            "Write the runbook for the people on the call, with clock times for a run starting at 02:00:",
+            "cutover build plans/dten-4.2/plan.yaml --emit runbook --start 02:00 -o runbook.md",
         ),
         (
             "Write the bash script and rehearse it:",

@@ -61,6 +61,10 @@ pub enum Command {
         /// Where to write it (standard output if left out). Written whole or not at all.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// When the run starts, for the runbook's clock times against the window: `HH:MM`,
+        /// `YYYY-MM-DDTHH:MM` or RFC 3339 (`2026-03-14T02:00:00+01:00`). Runbook only.
+        #[arg(long, value_name = "TIME")]
+        start: Option<String>,
     },
     /// Lint every plan under the paths, for CI: `cutover.toml` settings, suppressions, and
     /// reports for people, tools and code review.
@@ -99,8 +103,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = actions::Format::Human)]
         format: actions::Format,
     },
-    /// What a change to a plan changes in what will run: steps added, removed, moved, commands
-    /// and rollbacks changed, the schedule's total, new diagnostics.
+    /// What a change to a plan changes in what will run: steps added, removed, moved, which
+    /// step waits for which (written and inferred), commands and rollbacks changed, the
+    /// schedule's total, new diagnostics.
     ///
     /// Example: cutover diff main:plans/dten-4.2/plan.yaml plans/dten-4.2/plan.yaml
     Diff {
@@ -255,6 +260,9 @@ pub enum DiffFormat {
     Human,
     /// For a pull-request comment.
     Markdown,
+    /// For tools (`"format": "cutover-diff/1"`): steps, dependencies, commands, schedule and
+    /// diagnostics.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -283,7 +291,9 @@ pub fn main() -> ExitCode {
     let renderer = render::Renderer::new(color);
     let result = match &cli.command {
         Command::Check { plans } => Ok(check::run(plans, &renderer)),
-        Command::Build { plan, emit, output } => build::run(plan, *emit, output.as_deref(), &renderer),
+        Command::Build { plan, emit, output, start } => {
+            build::run(plan, *emit, output.as_deref(), start.as_deref(), &renderer)
+        }
         Command::Graph { plan, format } => graph::run(plan, *format, &renderer),
         Command::Lint { paths, format, deny } => lint::run(paths, *format, deny.is_some(), &renderer),
         Command::Explain { name, plan } => explain::run(name, plan.as_deref(), &renderer),

@@ -111,18 +111,15 @@ impl StepGraph {
                 }
                 for requirement in &component.requires {
                     let Some(required) = releases.get(requirement.name.as_str()) else { continue };
-                    for &(before, _) in required.values().flatten() {
-                        inferred.push((
-                            before,
-                            index,
-                            EdgeKind::Inferred {
-                                reason: format!(
-                                    "{} requires {} {}",
-                                    release.component, requirement.name.value, requirement.text
-                                ),
-                                cause: requirement.name.span,
-                            },
-                        ));
+                    for (version, steps) in required {
+                        let reason = requirement_reason(&release.component, requirement, version, required);
+                        for &(before, _) in steps {
+                            inferred.push((
+                                before,
+                                index,
+                                EdgeKind::Inferred { reason: reason.clone(), cause: requirement.name.span },
+                            ));
+                        }
                     }
                 }
             }
@@ -276,6 +273,27 @@ impl StepGraph {
     }
 }
 
+/// Why a release waits for a release of what its component requires, true for the version that
+/// step installs: "dten-agent requires dten-core ^4.2" when it meets the requirement; a lower
+/// stop on the way to one that does is "a stop on the way", and any other version is said not to
+/// meet it. A release waits for every release of what it requires, so that it comes after the
+/// last.
+fn requirement_reason(
+    component: &str,
+    requirement: &crate::model::Requirement,
+    version: &semver::Version,
+    releases: &ReleasesByVersion<'_>,
+) -> String {
+    let (name, text) = (&requirement.name.value, &requirement.text);
+    if requirement.requirement.value.matches(version) {
+        format!("{component} requires {name} {text}")
+    } else if releases.keys().any(|later| *later > version && requirement.requirement.value.matches(later)) {
+        format!("{component} requires {name} {text}; {version} is a stop on the way")
+    } else {
+        format!("{component} requires {name} {text}, which {version} does not meet")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +328,20 @@ mod tests {
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].steps.len(), 50_000);
         assert_eq!(cycles[0].steps[..3], [0, 1, 2]);
+    }
+
+    /// An inferred edge's reason is true for the version its step installs: the stop on the
+    /// way (4.0.3) does not meet the agent's `^4.2`, and its edge says so.
+    #[test]
+    fn a_requirement_edge_names_what_the_version_is_to_it() {
+        use crate::testing::{DTEN_INVENTORY, DTEN_MANIFEST, compile_body};
+        let plan = "upgrade: { dten-core: 4.2.0, dten-agent: 4.2.0 }\nsteps:\n  - { id: core-4-0-3, do: install, with: { target: dten-core@4.0.3 }, on: app }\n  - { id: core, do: install, with: { target: dten-core@4.2.0 }, on: app }\n  - { id: agent, do: install, with: { target: dten-agent@4.2.0 }, on: app }\n";
+        let lowered = compile_body(plan, DTEN_MANIFEST, DTEN_INVENTORY).lowered.expect("lowers");
+        let reason = |from: &str| {
+            let edge = lowered.edges.iter().find(|edge| edge.from == from && edge.to == "agent").expect("an edge");
+            edge.reason.clone().expect("inferred")
+        };
+        assert_eq!(reason("core"), "dten-agent requires dten-core ^4.2");
+        assert_eq!(reason("core-4-0-3"), "dten-agent requires dten-core ^4.2; 4.0.3 is a stop on the way");
     }
 }

@@ -5,6 +5,8 @@
 //! **Invariant:** the lowered plan is everything an emitter needs; emitters never look back at
 //! the model, the manifest or the checker.
 
+mod noop;
+
 use std::fmt::Write as _;
 
 use indexmap::IndexMap;
@@ -20,6 +22,7 @@ use crate::resolve::{Bound, UndoPlan, Value};
 
 pub use crate::resolve::LOCAL;
 pub use crate::resolve::template::quote;
+pub use noop::only_prints;
 
 /// The `format` field of the JSON output; bumped on any incompatible change.
 pub const FORMAT: &str = "cutover-plan/1";
@@ -149,6 +152,13 @@ impl Instance {
             .chain(self.verify.iter().enumerate().map(|(number, text)| (Role::Verify(number + 1), text.as_str())))
             .chain(self.rollback.iter().map(|text| (Role::Rollback, text.as_str())))
             .chain(self.cleanup.iter().enumerate().map(|(number, text)| (Role::Cleanup(number + 1), text.as_str())))
+    }
+
+    /// Whether its rollback changes nothing: it only prints, as a reboot's does ([`only_prints`]).
+    /// The runners still run it; the runbook's rollback procedure leaves it out.
+    #[must_use]
+    pub fn rollback_does_nothing(&self) -> bool {
+        self.rollback.as_deref().is_some_and(only_prints)
     }
 }
 
