@@ -32,7 +32,7 @@ use cutover::graph::StepGraph;
 use cutover::model::{Inventory, Library, Manifest, Plan};
 use cutover::resolve::{self, Inputs};
 use cutover::source::SourceMap;
-use cutover::syntax::{manifest, plan, yaml};
+use cutover::syntax::{inventory, manifest, plan, yaml};
 
 /// The binary's allocator (src/main.rs), so that the stages measure what `cutover` does.
 #[global_allocator]
@@ -77,7 +77,7 @@ fn read_models(set: &generate::PlanSet) -> Models {
     let (file, root) = parse(&mut sources, "manifest.yaml", &set.manifest);
     let manifest = manifest::read_manifest(file, &root, &mut diagnostics).expect("a manifest");
     let (file, root) = parse(&mut sources, "inventory.yaml", &set.inventory);
-    let inventory = manifest::read_inventory(file, &root, &mut diagnostics).expect("an inventory");
+    let inventory = inventory::read_cutover_inventory(file, &root, &mut diagnostics).expect("an inventory");
     let (file, root) = parse(&mut sources, "lib.yaml", &set.lib);
     let libraries = vec![plan::read_library(file, &root, &mut diagnostics)];
     let (file, root) = parse(&mut sources, "<prelude>", cutover::driver::PRELUDE);

@@ -14,7 +14,7 @@ use crate::lower::{self, LoweredPlan, SourceInput};
 use crate::model::{Library, Spanned};
 use crate::resolve::Inputs;
 use crate::source::{FileId, LoadError, SourceMap};
-use crate::syntax::{dsl, manifest, plan, yaml};
+use crate::syntax::{dsl, inventory, manifest, plan, yaml};
 
 /// The built-in prelude, read like any action library.
 pub const PRELUDE: &str = include_str!("prelude.yaml");
@@ -79,8 +79,8 @@ pub fn compile_with(mut sources: SourceMap, path: &Path, settings: &Settings) ->
     });
     let inventory = plan.inventory.as_ref().and_then(|name| {
         let file = load_named(&mut sources, &base, name, "inventory", &mut diagnostics)?;
-        let root = parse_or_report(&sources, file, &mut diagnostics)?;
-        manifest::read_inventory(file, &root, &mut diagnostics)
+        let source = sources.get(file);
+        inventory::read_inventory(file, &source.name, &source.text, &mut diagnostics)
     });
     let libraries = read_libraries(&mut sources, &base, &plan, &mut diagnostics);
 

@@ -410,7 +410,10 @@ struct Signing {
     issuer: Option<String>,
 }
 
-/// The fleet: its hosts, what each has installed, and the groups steps run on.
+/// The fleet in cutover's own inventory form: its hosts, what each has installed, and the
+/// groups steps run on. A plan's `inventory:` may also name an Ansible inventory (INI, YAML, or
+/// the JSON of `ansible-inventory --list`), with versions in the host variable
+/// `cutover_installed` (docs/inventory.md); this schema describes only cutover's form.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct InventoryFile {
@@ -418,6 +421,8 @@ struct InventoryFile {
     groups: Option<BTreeMap<String, Vec<String>>>,
     /// The hosts, by name.
     hosts: Option<BTreeMap<String, Option<Host>>>,
+    /// When `cutover gather` wrote this inventory.
+    gathered: Option<String>,
 }
 
 #[derive(JsonSchema)]
@@ -425,6 +430,8 @@ struct InventoryFile {
 struct Host {
     /// What the host has installed: component to version.
     installed: Option<BTreeMap<String, Version>>,
+    /// When `cutover gather` read this host's versions.
+    gathered: Option<String>,
 }
 
 #[cfg(test)]
@@ -486,7 +493,7 @@ mod tests {
     /// The schemas accept exactly the fields the readers accept.
     #[test]
     fn schemas_follow_the_readers() {
-        use crate::syntax::{manifest, plan};
+        use crate::syntax::{inventory, manifest, plan};
         assert_eq!(properties(Kind::Plan, None), sorted(plan::PLAN_FIELDS));
         assert_eq!(properties(Kind::Plan, Some("Step")), sorted(plan::STEP_FIELDS));
         assert_eq!(properties(Kind::Plan, Some("Action")), sorted(plan::ACTION_FIELDS));
@@ -495,5 +502,7 @@ mod tests {
         assert_eq!(properties(Kind::Manifest, Some("Component")), sorted(manifest::COMPONENT_FIELDS));
         assert_eq!(properties(Kind::Manifest, Some("ConfigKey")), sorted(manifest::CONFIG_FIELDS));
         assert_eq!(properties(Kind::Manifest, Some("Migration")), sorted(manifest::MIGRATION_FIELDS));
+        assert_eq!(properties(Kind::Inventory, None), sorted(inventory::INVENTORY_FIELDS));
+        assert_eq!(properties(Kind::Inventory, Some("Host")), sorted(inventory::HOST_FIELDS));
     }
 }

@@ -92,3 +92,29 @@ fn the_dten_scaffold_has_the_stop_and_the_snapshot() {
     let migration = plan.find("id: 0042_split_sessions").expect("the migration");
     assert!(snapshot < migration, "{plan}");
 }
+
+/// `init` reads an Ansible inventory as a plan does: the scaffold names it, runs each release
+/// on the Ansible groups whose hosts have the component, and nothing in it is about the
+/// inventory (this manifest's irreversible migrations still need a snapshot step: CUT031).
+#[test]
+fn init_reads_an_ansible_inventory() {
+    let directory = common::scratch("init-ansible-ini");
+    let manifest = common::root().join("tests/fixtures/common/manifest.yaml");
+    let inventory = common::root().join("tests/fixtures/ok/ansible/hosts.ini");
+    let output = common::cutover(&[
+        "init",
+        "--manifest",
+        manifest.to_str().expect("UTF-8"),
+        "--inventory",
+        inventory.to_str().expect("UTF-8"),
+        directory.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+    let plan = std::fs::read_to_string(directory.join("plan.yaml")).expect("a plan");
+    assert!(plan.contains("ansible/hosts.ini"), "{plan}");
+    assert!(plan.contains("on: app") && plan.contains("on: gl"), "{plan}");
+    let compilation = cutover::compile_path(&directory.join("plan.yaml")).expect("the scaffold loads");
+    let codes: Vec<&str> = compilation.diagnostics.iter().map(|diagnostic| diagnostic.code.as_str()).collect();
+    assert!(codes.iter().all(|code| matches!(*code, "CUT040" | "CUT031")), "{:#?}", compilation.diagnostics);
+    assert!(codes.contains(&"CUT040"));
+}

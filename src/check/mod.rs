@@ -234,7 +234,7 @@ mod tests {
         let manifest = crate::syntax::manifest::read_manifest(manifest_file, &parse(manifest_file), &mut diagnostics);
         let inventory_file = file_named("inventory.yaml");
         let inventory =
-            crate::syntax::manifest::read_inventory(inventory_file, &parse(inventory_file), &mut diagnostics);
+            crate::syntax::inventory::read_cutover_inventory(inventory_file, &parse(inventory_file), &mut diagnostics);
         let library_file = file_named("lib.yaml");
         let libraries = vec![crate::syntax::plan::read_library(library_file, &parse(library_file), &mut diagnostics)];
         let prelude_file = file_named("<prelude>");

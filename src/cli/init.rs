@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::Failure;
 use super::render::Renderer;
 use crate::source::SourceMap;
-use crate::syntax::{manifest, yaml};
+use crate::syntax::{inventory, manifest, yaml};
 
 pub fn run(
     manifest_path: &Path,
@@ -32,8 +32,8 @@ pub fn run(
     };
     let manifest = read(manifest_file, &mut diagnostics)
         .and_then(|root| manifest::read_manifest(manifest_file, &root, &mut diagnostics));
-    let inventory = read(inventory_file, &mut diagnostics)
-        .and_then(|root| manifest::read_inventory(inventory_file, &root, &mut diagnostics));
+    let source = sources.get(inventory_file);
+    let inventory = inventory::read_inventory(inventory_file, &source.name, &source.text, &mut diagnostics);
     if !diagnostics.is_empty() {
         eprint!("{}", renderer.diagnostics(&diagnostics, &sources));
         if diagnostics.iter().any(crate::diagnostic::Diagnostic::is_error) {

@@ -33,7 +33,7 @@ pub fn run(manifest: &Path, inventory: &Path, format: Format, renderer: &Rendere
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let manifest = load(&mut sources, manifest, &mut diagnostics, crate::syntax::manifest::read_manifest)?;
-    let inventory = load(&mut sources, inventory, &mut diagnostics, crate::syntax::manifest::read_inventory)?;
+    let inventory = load_inventory(&mut sources, inventory, &mut diagnostics)?;
     if report_input_problems(&mut diagnostics, &sources, renderer) {
         return Ok(ExitCode::from(1));
     }
@@ -67,6 +67,17 @@ pub(super) fn load<T>(
             Ok(None)
         }
     }
+}
+
+/// Reads an inventory file in any form it may take (`syntax::inventory`).
+pub(super) fn load_inventory(
+    sources: &mut SourceMap,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Option<Inventory>, Failure> {
+    let file = sources.load(path, path.display().to_string()).map_err(|error| Failure(error.to_string()))?;
+    let source = sources.get(file);
+    Ok(crate::syntax::inventory::read_inventory(file, &source.name, &source.text, diagnostics))
 }
 
 /// Renders the diagnostics of reading the inputs to standard error, in file and position order.

@@ -1,18 +1,15 @@
-//! Reading the vendor's package manifest (JSON or YAML) and the inventory into the model.
+//! Reading the vendor's package manifest (JSON or YAML) into the model.
 
 use indexmap::IndexMap;
 
 use crate::codes::{CUT001, CUT010};
 use crate::diagnostic::Diagnostic;
-use crate::diagnostic::abbreviate;
-use crate::model::names::{self, NameKind};
 use crate::model::{
-    Component, ConfigKey, Group, Host, Inventory, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned,
-    UpgradeEdge,
+    Component, ConfigKey, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned, UpgradeEdge,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::reader::Reader;
-use crate::syntax::yaml::{Node, NodeKind};
+use crate::syntax::yaml::Node;
 
 pub(crate) const MANIFEST_FIELDS: &[&str] =
     &["package", "version", "components", "config", "migrations", "signing", "files"];
@@ -206,49 +203,4 @@ fn read_migration(reader: &mut Reader<'_>, node: &Node) -> Option<Migration> {
         component,
         lock,
     })
-}
-
-/// Reads an inventory. `None` when the file is not an inventory at all.
-pub fn read_inventory(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<Inventory> {
-    let mut reader = Reader { diagnostics };
-    let fields = reader.fields(root, &["groups", "hosts"], "an inventory")?;
-    let mut hosts: IndexMap<String, Host> = IndexMap::new();
-    if let Some(node) = fields.get("hosts") {
-        for (name, host) in reader.entries(node, "`hosts`") {
-            let mut installed = IndexMap::new();
-            if host.kind != NodeKind::Null
-                && let Some(host_fields) = reader.fields(host, &["installed"], &format!("host `{}`", name.value))
-                && let Some(node) = host_fields.get("installed")
-            {
-                for (package, version) in reader.entries(node, "`installed`") {
-                    if let Some(version) = reader.version_of(version) {
-                        installed.insert(package.value, version);
-                    }
-                }
-            }
-            reader.diagnostics.extend(names::check(NameKind::Host, &name));
-            hosts.insert(name.value.clone(), Host { name, installed });
-        }
-    }
-    let mut groups = IndexMap::new();
-    if let Some(node) = fields.get("groups") {
-        for (name, members) in reader.entries(node, "`groups`") {
-            let members: Vec<Spanned<String>> = reader
-                .items(members, format!("group `{}`", abbreviate(&name.value)))
-                .iter()
-                .filter_map(|item| reader.string(item, "a host name"))
-                .collect();
-            reader.diagnostics.extend(names::check(NameKind::Group, &name));
-            for member in &members {
-                if !hosts.contains_key(member.as_str()) {
-                    reader.diagnostics.extend(names::check(NameKind::Host, member));
-                }
-                hosts
-                    .entry(member.value.clone())
-                    .or_insert_with(|| Host { name: member.clone(), installed: IndexMap::new() });
-            }
-            groups.insert(name.value.clone(), Group { name, hosts: members });
-        }
-    }
-    Some(Inventory { file, groups, hosts })
 }

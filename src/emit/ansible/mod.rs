@@ -37,12 +37,31 @@ fn inventory(plan: &LoweredPlan) -> String {
     );
     out.push_str("# Add connection settings (ansible_host, ansible_user, ...) here or in host_vars/.\n");
     out.push_str("all:\n");
-    if plan.groups.is_empty() {
+    // `all` is Ansible's own group of every host: written as a child of itself it would be a
+    // loop, so its hosts that no other group holds go under `all: hosts:`.
+    let groups: Vec<_> = plan.groups.iter().filter(|(group, _)| group.as_str() != "all").collect();
+    let alone: Vec<&String> = plan
+        .groups
+        .get("all")
+        .into_iter()
+        .flatten()
+        .filter(|host| !groups.iter().any(|(_, hosts)| hosts.contains(host)))
+        .collect();
+    if groups.is_empty() && alone.is_empty() {
         out.push_str("  hosts: {}\n");
         return out;
     }
+    if !alone.is_empty() {
+        out.push_str("  hosts:\n");
+        for host in alone {
+            let _ = writeln!(out, "    {}: {{}}", yaml::value(host, 4));
+        }
+    }
+    if groups.is_empty() {
+        return out;
+    }
     out.push_str("  children:\n");
-    for (group, hosts) in &plan.groups {
+    for (group, hosts) in groups {
         let _ = writeln!(out, "    {}:", yaml::value(group, 4));
         if hosts.is_empty() {
             out.push_str("      hosts: {}\n");
