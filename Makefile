@@ -44,9 +44,10 @@ build:
 # tests/fuzz_plans.rs mutates plans for FUZZ_SECONDS (`make test FUZZ_SECONDS=600` searches longer).
 # Snapshots are never written by a test run: a stale snapshot fails (review changes with
 # `INSTA_UPDATE=always cargo test` and `git diff`).
-# Two lanes at once, one per core: the real ansible-playbook runs (tests/ansible.rs, then the
-# fault matrix of both runners on the real-ssh fleet, tests/fault_matrix.rs, the slowest
-# files) beside every other target; the ansible lane's output is printed when both are done.
+# Three lanes at once: the real ansible-playbook rehearsals (tests/ansible.rs, the slowest
+# file), the fault matrix of both runners on the real-ssh fleet (tests/fault_matrix.rs, which
+# mostly waits: timeouts, reboots, ssh), and every other target; the slow lanes' output is
+# printed when all are done.
 TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_ANSIBLE_PLAYBOOK=$(CURDIR)/$(VENV)/bin/ansible-playbook \
 	CUTOVER_ANSIBLE_LINT=$(CURDIR)/$(VENV)/bin/ansible-lint \
@@ -55,20 +56,25 @@ TEST_ENV := CUTOVER_SHELLCHECK=$(CURDIR)/$(VENV)/bin/shellcheck \
 	CUTOVER_BENCH_SIZES=1000 \
 	CUTOVER_FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	INSTA_UPDATE=no
-ANSIBLE_LANE := ansible fault_matrix
-OTHER_TESTS := $(addprefix --test ,$(filter-out $(ANSIBLE_LANE),$(basename $(notdir $(wildcard tests/*.rs)))))
+SLOW_LANES := ansible fault_matrix
+OTHER_TESTS := $(addprefix --test ,$(filter-out $(SLOW_LANES),$(basename $(notdir $(wildcard tests/*.rs)))))
 
 test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(TEST_ENV) $(CARGO) test --locked --all-targets --no-run
-	@mkdir -p target; rm -f target/ansible-lane.status
-	( $(TEST_ENV) $(CARGO) test --locked $(addprefix --test ,$(ANSIBLE_LANE)) > target/ansible-lane.log 2>&1; \
-	  echo $$? > target/ansible-lane.status ) & \
+	@mkdir -p target; rm -f target/lane-*.status
+	for lane in $(SLOW_LANES); do \
+	  ( $(TEST_ENV) $(CARGO) test --locked --test $$lane > target/lane-$$lane.log 2>&1; \
+	    echo $$? > target/lane-$$lane.status ) & \
+	done; \
 	$(TEST_ENV) $(CARGO) test --locked --lib --bins --examples --benches $(OTHER_TESTS); status=$$?; \
-	while [ ! -e target/ansible-lane.status ]; do sleep 1; done; \
-	cat target/ansible-lane.log; \
-	[ "$$status" -eq 0 ] && [ "$$(cat target/ansible-lane.status)" -eq 0 ]
+	for lane in $(SLOW_LANES); do \
+	  while [ ! -e target/lane-$$lane.status ]; do sleep 1; done; \
+	  cat target/lane-$$lane.log; \
+	  [ "$$(cat target/lane-$$lane.status)" -eq 0 ] || status=1; \
+	done; \
+	[ "$$status" -eq 0 ]
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	$(CARGO) run --quiet --locked --example check_plan -- plans/dten-4.2/plan.yaml > /dev/null
 
