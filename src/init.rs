@@ -1,5 +1,6 @@
 //! `cutover init`: a plan set scaffolded from a manifest and an inventory. One release step per
-//! component and host group, in manifest order, with the required stops already in place; a
+//! component and host group, in manifest order, with the required stops already in place (in a
+//! group of mixed versions, each stop only on the hosts below it); a
 //! snapshot before irreversible migrations; `TODO` markers wherever a person must decide. The
 //! scaffold reads and resolves clean; what is left to do is the list of its TODOs, and each one
 //! is a CUT040 error (`unfinished-scaffold`) until a person settles it, so an unfinished scaffold
@@ -9,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::model::paths::{StopKind, upgrade_path};
-use crate::model::{Inventory, LockMode, Manifest};
+use crate::model::{Component, Inventory, LockMode, Manifest};
 
 /// The files of a scaffold, by name relative to the plan set's folder, in writing order.
 #[derive(Debug)]
@@ -77,31 +78,10 @@ pub fn scaffold(manifest: &Manifest, inventory: &Inventory, manifest_path: &str,
     for component_name in &installed {
         let component = &manifest.components[component_name.as_str()];
         for (target, hosts) in targets(inventory, component_name) {
-            let mut stops: BTreeSet<semver::Version> = BTreeSet::new();
-            for host in inventory.hosts.values().filter(|host| hosts.contains(&host.name.value)) {
-                if let Some(from) = host.installed.get(component_name.as_str())
-                    && let Ok(path) = upgrade_path(component, &from.value)
-                {
-                    stops.extend(
-                        path.into_iter().filter(|stop| stop.kind == StopKind::Required).map(|stop| stop.version),
-                    );
-                }
-            }
             let suffix = if target == "local" { String::new() } else { format!("-{target}") };
-            for stop in &stops {
-                let id = format!("install-{component_name}{suffix}-{}", stop.to_string().replace('.', "-"));
-                push_release(&mut plan, &id, component_name, &stop.to_string(), &target, previous.as_deref());
-                previous = Some(id);
-            }
+            let layer = stop_steps(&mut plan, inventory, component_name, component, &target, &hosts, previous.take());
             let id = format!("install-{component_name}{suffix}");
-            push_release(
-                &mut plan,
-                &id,
-                component_name,
-                &component.version.value.to_string(),
-                &target,
-                previous.as_deref(),
-            );
+            push_release(&mut plan, &id, component_name, &component.version.value.to_string(), &target, &layer);
             installs_by_component.push(((*component_name).clone(), id.clone()));
             previous = Some(id);
         }
@@ -124,6 +104,74 @@ fn plan_target(plan: &str, id: &str) -> Option<String> {
     let rest = &plan[start + 1..];
     let end = rest.find("\n  - ").unwrap_or(rest.len());
     rest[..end].lines().find_map(|line| line.trim().strip_prefix("on: ").map(str::to_owned))
+}
+
+/// The required stops of `component` on `target` (whose hosts are `hosts`), each after the
+/// last: in a mixed group, a stop runs only on the hosts below it (a host past it would go
+/// back to it: CUT013), on the group holding exactly those hosts, else host by host. Returns
+/// the last stop's steps (or `previous`), which the release to the target comes after.
+fn stop_steps(
+    plan: &mut String,
+    inventory: &Inventory,
+    component_name: &str,
+    component: &Component,
+    target: &str,
+    hosts: &[String],
+    previous: Option<String>,
+) -> Vec<String> {
+    let suffix = if target == "local" { String::new() } else { format!("-{target}") };
+    // Each host's required stops from where it is: in a mixed group, a stop runs only on
+    // the hosts below it (a host past it would go back to it: CUT013).
+    let stops_of: Vec<(&str, Vec<semver::Version>)> = hosts
+        .iter()
+        .map(|host| {
+            let stops = inventory
+                .hosts
+                .get(host.as_str())
+                .and_then(|entry| entry.installed.get(component_name))
+                .and_then(|from| upgrade_path(component, &from.value).ok())
+                .map(|path| {
+                    path.into_iter().filter(|stop| stop.kind == StopKind::Required).map(|stop| stop.version).collect()
+                })
+                .unwrap_or_default();
+            (host.as_str(), stops)
+        })
+        .collect();
+    let stops: BTreeSet<&semver::Version> = stops_of.iter().flat_map(|(_, stops)| stops).collect();
+    let mut layer: Vec<String> = previous.into_iter().collect();
+    for stop in stops {
+        let version = stop.to_string();
+        let dashed = version.replace('.', "-");
+        let needing: Vec<&str> =
+            stops_of.iter().filter(|(_, stops)| stops.contains(stop)).map(|(host, _)| *host).collect();
+        let places: Vec<(String, String)> = if needing.len() == hosts.len() {
+            vec![(target.to_owned(), format!("install-{component_name}{suffix}-{dashed}"))]
+        } else {
+            let _ = writeln!(
+                plan,
+                "  # {} of {target} {} below {version}: the stop runs there only.",
+                needing.join(", "),
+                if needing.len() == 1 { "is" } else { "are" }
+            );
+            match group_of_exactly(inventory, &needing) {
+                Some(group) => vec![(group.to_owned(), format!("install-{component_name}-{group}-{dashed}"))],
+                None => needing
+                    .iter()
+                    .map(|host| {
+                        let name = host.replace(['@', ':'], "-");
+                        ((*host).to_owned(), format!("install-{component_name}-{name}-{dashed}"))
+                    })
+                    .collect(),
+            }
+        };
+        let mut next = Vec::new();
+        for (on, id) in places {
+            push_release(plan, &id, component_name, &version, &on, &layer);
+            next.push(id);
+        }
+        layer = next;
+    }
+    layer
 }
 
 /// Reboots where the manifest asks for them, then the migrations, a snapshot before the first
@@ -194,16 +242,25 @@ fn library_text(needs_migrate: bool) -> String {
     library
 }
 
-fn push_release(plan: &mut String, id: &str, component: &str, version: &str, target: &str, after: Option<&str>) {
+fn push_release(plan: &mut String, id: &str, component: &str, version: &str, target: &str, after: &[String]) {
     let _ = writeln!(plan, "  - id: {id}");
     let _ = writeln!(plan, "    do: install");
     let _ = writeln!(plan, "    with: {{ target: {component}@{version} }}");
     if target != "local" {
         let _ = writeln!(plan, "    on: {target}");
     }
-    if let Some(after) = after {
-        let _ = writeln!(plan, "    after: [{after}]");
+    if !after.is_empty() {
+        let _ = writeln!(plan, "    after: [{}]", after.join(", "));
     }
+}
+
+/// The inventory group whose hosts are exactly `hosts`, if there is one.
+fn group_of_exactly<'i>(inventory: &'i Inventory, hosts: &[&str]) -> Option<&'i str> {
+    let wanted: BTreeSet<&str> = hosts.iter().copied().collect();
+    inventory.groups.iter().find_map(|(name, group)| {
+        let members: BTreeSet<&str> = group.hosts.iter().map(|host| host.value.as_str()).collect();
+        (members == wanted).then_some(name.as_str())
+    })
 }
 
 /// Where a component's releases run: each inventory group whose hosts all have it, then each

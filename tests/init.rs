@@ -9,14 +9,7 @@ fn a_scaffold_fails_until_its_todos_are_settled() {
         let directory = common::scratch(&format!("init-{set}"));
         let manifest = common::root().join(format!("plans/{set}/manifest.json"));
         let inventory = common::root().join(format!("plans/{set}/inventory.yaml"));
-        let output = common::cutover(&[
-            "init",
-            "--manifest",
-            manifest.to_str().expect("UTF-8"),
-            "--inventory",
-            inventory.to_str().expect("UTF-8"),
-            directory.to_str().expect("UTF-8"),
-        ]);
+        let output = init(&manifest, &inventory, &directory);
         assert_eq!(output.status.code(), Some(0), "{set}: {}", common::stderr(&output));
         let printed = common::stdout(&output);
         assert!(printed.contains("TODOs to settle"), "{printed}");
@@ -46,17 +39,16 @@ fn a_scaffold_fails_until_its_todos_are_settled() {
         let lint = common::cutover(&["lint", directory.to_str().expect("UTF-8")]);
         assert_eq!(lint.status.code(), Some(0), "{set}: {}", common::stdout(&lint));
         // Running again does not overwrite anything.
-        let again = common::cutover(&[
-            "init",
-            "--manifest",
-            manifest.to_str().expect("UTF-8"),
-            "--inventory",
-            inventory.to_str().expect("UTF-8"),
-            directory.to_str().expect("UTF-8"),
-        ]);
+        let again = init(&manifest, &inventory, &directory);
         assert_eq!(again.status.code(), Some(2));
         assert!(common::stderr(&again).contains("exists already"), "{}", common::stderr(&again));
     }
+}
+
+/// `cutover init --manifest M --inventory I DIRECTORY`.
+fn init(manifest: &std::path::Path, inventory: &std::path::Path, directory: &std::path::Path) -> std::process::Output {
+    let text = |path: &std::path::Path| path.to_str().expect("UTF-8").to_owned();
+    common::cutover(&["init", "--manifest", &text(manifest), "--inventory", &text(inventory), &text(directory)])
 }
 
 /// What a person does with the scaffold's TODOs, roughly: the comments go, and each placeholder
@@ -101,14 +93,7 @@ fn init_reads_an_ansible_inventory() {
     let directory = common::scratch("init-ansible-ini");
     let manifest = common::root().join("tests/fixtures/common/manifest.yaml");
     let inventory = common::root().join("tests/fixtures/ok/ansible/hosts.ini");
-    let output = common::cutover(&[
-        "init",
-        "--manifest",
-        manifest.to_str().expect("UTF-8"),
-        "--inventory",
-        inventory.to_str().expect("UTF-8"),
-        directory.to_str().expect("UTF-8"),
-    ]);
+    let output = init(&manifest, &inventory, &directory);
     assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
     let plan = std::fs::read_to_string(directory.join("plan.yaml")).expect("a plan");
     assert!(plan.contains("ansible/hosts.ini"), "{plan}");
@@ -117,4 +102,51 @@ fn init_reads_an_ansible_inventory() {
     let codes: Vec<&str> = compilation.diagnostics.iter().map(|diagnostic| diagnostic.code.as_str()).collect();
     assert!(codes.iter().all(|code| matches!(*code, "CUT040" | "CUT031")), "{:#?}", compilation.diagnostics);
     assert!(codes.contains(&"CUT040"));
+}
+
+const MIXED_MANIFEST: &str = "package: web\nversion: 3.0.0\ncomponents:\n  web:\n    version: 3.0.0\n    \
+    upgrade_from:\n      - from: \">=2.8.4, <3.0.0\"\n      - from: \">=2.0.0, <2.8.4\"\n        via: [2.8.4]\n";
+
+/// A group whose hosts sit at different versions: web-1 and web-3 are below the 2.8.4 stop,
+/// web-2 is past it, web-4 already runs the target. The stop runs only where it is needed (on
+/// the group that holds exactly those hosts, else host by host), the release on the whole
+/// group, and the scaffold checks clean once its TODOs are settled.
+#[test]
+fn a_mixed_group_gets_each_stop_only_where_it_is_needed() {
+    let hosts = "hosts:\n  web-1: { installed: { web: 2.7.0 } }\n  web-2: { installed: { web: 2.9.0 } }\n  \
+                 web-3: { installed: { web: 2.7.0 } }\n  web-4: { installed: { web: 3.0.0 } }\n";
+    for (name, groups, stop_on) in [
+        ("group", "groups:\n  web: [web-1, web-2, web-3, web-4]\n  old: [web-1, web-3]\n", &["old"][..]),
+        ("hosts", "groups:\n  web: [web-1, web-2, web-3, web-4]\n", &["web-1", "web-3"][..]),
+    ] {
+        let directory = common::scratch(&format!("init-mixed-{name}"));
+        let inputs = directory.join("inputs");
+        std::fs::create_dir_all(&inputs).expect("inputs");
+        std::fs::write(inputs.join("manifest.yaml"), MIXED_MANIFEST).expect("manifest");
+        std::fs::write(inputs.join("inventory.yaml"), format!("{groups}{hosts}")).expect("inventory");
+        let set = directory.join("set");
+        let output = init(&inputs.join("manifest.yaml"), &inputs.join("inventory.yaml"), &set);
+        assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        let plan = std::fs::read_to_string(set.join("plan.yaml")).expect("plan");
+        let stops: Vec<&str> = plan
+            .split("\n  - id: ")
+            .filter(|step| step.contains("target: web@2.8.4"))
+            .filter_map(|step| step.lines().find_map(|line| line.trim().strip_prefix("on: ")))
+            .collect();
+        assert_eq!(stops, stop_on, "{plan}");
+        assert!(plan.contains("    with: { target: web@3.0.0 }\n    on: web\n"), "{plan}");
+        for file in ["plan.yaml", "lib.yaml"] {
+            let path = set.join(file);
+            let text = std::fs::read_to_string(&path).expect("a scaffold file");
+            std::fs::write(&path, settle(&text)).expect("write");
+        }
+        let compilation = cutover::compile_path(&set.join("plan.yaml")).expect("the settled plan loads");
+        let codes: Vec<String> = compilation
+            .diagnostics
+            .iter()
+            .map(|diagnostic| format!("{} {}", diagnostic.code, diagnostic.message))
+            .collect();
+        assert!(codes.is_empty(), "{name}: {codes:#?}\n{plan}");
+        assert!(compilation.lowered.is_some());
+    }
 }
