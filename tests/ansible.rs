@@ -515,21 +515,8 @@ fn gitlab_a_clean_run_installs_every_required_stop_in_order() {
     assert!(position("maintenance_mode: false") > last_install, "read-only until the last install");
 }
 
-/// A failure at the 17.1 stop: each install completed steps back one stop, down to 16.3.6,
-/// before the backup is restored (the stub refuses a restore on any other version).
-#[test]
-fn gitlab_a_failure_at_a_required_stop() {
-    let (rehearsal, _) = a_failure_rolls_back_every_host(Plan::Gitlab, "install-17-1", None);
-    let installs = gitlab_installs(&rehearsal);
-    let expected = [
-        "16.3.9", "16.7.10", "16.11.10", // the stops before 17.1
-        "16.11.10", // install-17-1's own rollback: it never installed, 16.11.10 stays
-        "16.7.10", "16.3.9", "16.3.6", // back one stop at a time
-    ]
-    .map(|version| format!("{version}-ee.0"));
-    assert_eq!(installs, expected);
-    gitlab_is_back(&rehearsal);
-}
+// A failure at a required stop (17.1) is a row of the fault matrix, over real ssh for both
+// runners (tests/fault_matrix.rs, `gitlab_a_failure_at_a_required_stop`).
 
 /// GitLab 17.5.5 never gets ready: all six stops are undone, then the backup restored.
 #[test]
