@@ -307,19 +307,19 @@ impl Fleet {
 
     /// Takes `host` down until `start_again`: its sshd and every session are killed.
     pub fn stop(&self, host: &str) {
-        self.signal(host, "USR2");
-        self.wait_for(host, false, Duration::from_secs(10));
+        self.request(host, "stop");
+        self.wait_for(host, false, Duration::from_secs(30));
     }
 
     /// Brings a stopped `host` back, on the same address and port, with the same boot id.
     pub fn start_again(&self, host: &str) {
-        self.signal(host, "HUP");
-        self.wait_for(host, true, Duration::from_secs(10));
+        self.request(host, "start");
+        self.wait_for(host, true, Duration::from_secs(30));
     }
 
     /// Reboots `host` as `systemctl reboot` on it does; returns at once.
     pub fn reboot(&self, host: &str) {
-        self.signal(host, "USR1");
+        self.request(host, "reboot");
     }
 
     /// How long `host` stays down when it reboots.
@@ -431,9 +431,18 @@ impl Fleet {
             .expect("unshare runs the host's supervisor")
     }
 
-    fn signal(&self, host: &str, signal: &str) {
+    /// Asks the supervisor of `host` for `request` (`reboot`, `stop` or `start`): a file it
+    /// reads at least once a second, and a signal that wakes it at once. A signal alone can be
+    /// lost to a busy machine (a CI run once waited 10 s for a stop that never came).
+    fn request(&self, host: &str, request: &str) {
+        static SEQUENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let directory = &self.host(host).directory;
+        let sequence = SEQUENCE.fetch_add(1, Ordering::SeqCst);
+        let name = format!("request.{sequence:08}.{request}");
+        std::fs::write(directory.join(format!(".{name}")), "").expect("request file");
+        std::fs::rename(directory.join(format!(".{name}")), directory.join(&name)).expect("request file");
         let pid = self.host(host).supervisor.id().to_string();
-        let status = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill runs");
+        let status = Command::new("kill").args(["-USR1", &pid]).status().expect("kill runs");
         assert!(status.success(), "the supervisor of {host} is gone: {}", self.diagnosis(host));
     }
 
