@@ -31,6 +31,9 @@ enum Ending {
     RolledBack,
     /// Something may be left done (a host could not be reached, a rollback failed).
     PersonMustLook,
+    /// A rerun that stopped before doing anything: an instance in doubt cannot be checked, and
+    /// the operator must say what happened to it.
+    WaitsToBeTold,
 }
 
 /// A plan set on a fleet, built for one runner.
@@ -93,11 +96,26 @@ impl<'a> Subject<'a> {
         self.ending(&output)
     }
 
-    /// Starts the run in the background, its output in a file (not a pipe: what a killed run
+    /// A rerun that takes what was in doubt as done: the script's `--assume-done`, the
+    /// playbook's `-e cutover_assume=done`.
+    fn run_assuming_done(&self) -> (Ending, String) {
+        let mut command = self.command();
+        match self.runner {
+            Runner::Script => command.arg("--assume-done"),
+            Runner::Playbook => command.args(["-e", "cutover_assume=done"]),
+        };
+        let output = command.output().expect("the runner runs");
+        self.ending(&output)
+    }
+
+    /// Starts the run in the background, in a process group of its own (so that `crash`
+    /// reaches every process it started), its output in a file (not a pipe: what a killed run
     /// leaves behind would hold a pipe open).
     fn spawn(&self) -> Child {
+        use std::os::unix::process::CommandExt as _;
         let output = std::fs::File::create(self.output_file()).expect("output file");
         self.command()
+            .process_group(0)
             .stdout(output.try_clone().expect("output file"))
             .stderr(output)
             .spawn()
@@ -120,6 +138,14 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// The machine running the run dies: every process of the run is killed at once.
+fn crash(mut child: Child) {
+    let group = format!("-{}", child.id());
+    let killed = Command::new("kill").args(["-KILL", "--", &group]).status().expect("kill runs");
+    assert!(killed.success(), "the run's process group is gone already");
+    child.wait().expect("the runner ends");
+}
+
 /// The script's exit status says it (0, 1, 3); ansible-playbook's is 0 or 2, and the message
 /// of the play that ends it (`fatal: [localhost]`) says which failure it was.
 fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
@@ -132,6 +158,8 @@ fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
         (Runner::Script, Some(3)) => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("a person must look") => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("was rolled back on every host") => Ending::RolledBack,
+        (Runner::Script, Some(2)) if text.contains("--assume-done (it finished)") => Ending::WaitsToBeTold,
+        (Runner::Playbook, Some(2)) if last_word.contains("cutover_assume=done (it finished)") => Ending::WaitsToBeTold,
         _ => panic!("{runner:?} ended with {code:?}, which no row expects:\n{text}"),
     }
 }
@@ -529,3 +557,107 @@ fn a_200_kb_command_reaches_every_host_byte_for_byte(runner: Runner) {
     }
 }
 row!(a_200_kb_command_reaches_every_host_byte_for_byte);
+
+/// Steps of the crash rows: `second` (with a verify) is the one cut off; `third` has none.
+const CRASH_STEPS: &str = "  - id: first\n    on: app\n    run: \"echo first >> COMMON/trace\"\n    \
+    verify: \"grep -qx first COMMON/trace\"\n    rollback: \"logger undo-first; echo undo-first >> COMMON/trace\"\n\
+    \x20 - id: second\n    on: app\n    after: [first]\n    run: \"logger second; echo second >> COMMON/trace\"\n    \
+    verify: \"grep -qx second COMMON/trace\"\n    rollback: \"logger undo-second; echo undo-second >> COMMON/trace\"\n\
+    \x20 - id: third\n    on: app\n    after: [second]\n    run: \"logger third; echo third >> COMMON/trace\"\n    \
+    rollback: \"logger undo-third; echo undo-third >> COMMON/trace\"\n";
+
+/// Starts the crash rows' plan, waits until `call` runs on app-2 (held there) and (with
+/// `app_1_finishes`) app-1 has finished the same step, then crashes
+/// the machine running it; every host goes down and comes back, so nothing of the run is left
+/// running.
+fn crash_at<'a>(fleet: &'a Fleet, runner: Runner, name: &str, call: &str, app_1_finishes: bool) -> Subject<'a> {
+    fleet.delay("app-2", call, Duration::from_secs(60));
+    let subject = Subject::small(fleet, runner, name, &["app-1", "app-2"], CRASH_STEPS);
+    let run = subject.spawn();
+    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-2" && line.text == call);
+    // app-1 ran the same step at the same time: the crash comes once it has finished it.
+    let step = call.trim_start_matches("logger ");
+    let started = Instant::now();
+    while app_1_finishes && !lines(fleet, "app-1", "trace").iter().any(|line| line == step) {
+        assert!(started.elapsed() < Duration::from_secs(60), "app-1 never finished {step}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crash(run);
+    // Every host goes down and comes back, so that no command of the run is still running.
+    for host in fleet.hosts() {
+        fleet.stop(&host);
+        fleet.clear_faults(&host);
+        fleet.start_again(&host);
+    }
+    subject
+}
+
+/// The machine running the plan dies while `second` runs on both hosts (app-1's finished,
+/// app-2's is held). The rerun takes up where it stopped: `first` is not run again; `second`,
+/// in doubt on both, is verified: done on app-1 (not run twice), not done on app-2, where it
+/// runs again; then `third`. Every host ends with each step once, in order.
+fn a_crash_and_a_rerun_take_up_where_it_stopped(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("crash", runner, &hosts);
+    let subject = crash_at(&fleet, runner, "resumed", "logger second", true);
+    assert_eq!(lines(&fleet, "app-2", "trace"), ["first"], "app-2 was cut off in second");
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::Done, "{text}");
+    for host in hosts {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second", "third"], "{host}: {text}");
+    }
+    let seconds = fleet.calls("app-1").iter().filter(|call| *call == "app-1 logger second").count();
+    assert_eq!(seconds, 1, "second ran once on app-1, verified on the rerun: {text}");
+    // A run that completed is done: running it again does nothing.
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::Done, "{text}");
+    assert!(text.contains("plan resumed already ran to completion; nothing to do"), "{text}");
+    for host in hosts {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second", "third"], "{host}: {text}");
+    }
+}
+row!(a_crash_and_a_rerun_take_up_where_it_stopped);
+
+/// The machine running the plan dies while `third`, which has no verify, runs on app-2 (held
+/// there before it writes anything). The rerun cannot tell whether it finished: it stops
+/// before doing anything and asks; told that it finished, it ends done without running it
+/// again anywhere.
+fn an_instance_in_doubt_without_verify_waits_to_be_told(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("doubt", runner, &hosts);
+    let subject = crash_at(&fleet, runner, "asked", "logger third", true);
+    let before: Vec<Vec<String>> = hosts.iter().map(|host| lines(&fleet, host, "trace")).collect();
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::WaitsToBeTold, "{text}");
+    assert!(text.contains("third"), "names what is in doubt: {text}");
+    let after: Vec<Vec<String>> = hosts.iter().map(|host| lines(&fleet, host, "trace")).collect();
+    assert_eq!(before, after, "nothing ran: {text}");
+    let (ending, text) = subject.run_assuming_done();
+    assert_eq!(ending, Ending::Done, "{text}");
+    assert_eq!(lines(&fleet, "app-2", "trace"), ["first", "second"], "third taken as done, not run again: {text}");
+    assert_eq!(lines(&fleet, "app-1", "trace"), ["first", "second", "third"], "{text}");
+}
+row!(an_instance_in_doubt_without_verify_waits_to_be_told);
+
+/// `third` fails on app-2, and the machine running the plan dies while app-2 rolls `second`
+/// back (held there; app-1's may have run or not, by the runner's order). The rerun rolls back, never forward: the
+/// rollback that was running runs again, then the rest, and the run ends rolled back.
+fn a_crash_during_the_rollback_resumes_rolling_back(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("crash-undo", runner, &hosts);
+    fleet.fail("app-2", "logger third");
+    let subject = crash_at(&fleet, runner, "unwound", "logger undo-second", false);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    // A rollback cut off after its command ran but before it was journalled runs again
+    // (rollbacks are idempotent): count each once.
+    let mut traces: Vec<Vec<String>> = hosts.iter().map(|host| lines(&fleet, host, "trace")).collect();
+    for trace in &mut traces {
+        trace.dedup();
+    }
+    assert_eq!(traces[0], ["first", "second", "third", "undo-third", "undo-second", "undo-first"], "app-1: {text}");
+    assert_eq!(traces[1], ["first", "second", "undo-third", "undo-second", "undo-first"], "app-2: {text}");
+    let thirds = fleet.calls("app-2").iter().filter(|call| *call == "app-2 logger third").count();
+    assert_eq!(thirds, 1, "the rerun never went forward: {text}");
+}
+row!(a_crash_during_the_rollback_resumes_rolling_back);

@@ -137,11 +137,19 @@ fn assert_text_stays_text(texts: &Texts, pwned: &Path) {
             assert_eq!(yaml_lines(text), yaml_lines(benign_text), "{name} gained a line from {texts:?}");
         }
     }
+    // The playbook's own lookups (its journal) are templated; hostile text adds none: every
+    // lookup beyond those of the benign build is inside an `!unsafe` scalar or a comment.
+    let templated = |playbook: &str| -> Vec<String> {
+        playbook
+            .match_indices("lookup(")
+            .map(|(at, _)| scalar_start(playbook, at))
+            .filter(|start| !start.contains("!unsafe") && !start.trim_start().starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
     let (_, playbook) = &playbook[0];
-    for (at, _) in playbook.match_indices("lookup(") {
-        let start = scalar_start(playbook, at);
-        assert!(start.contains("!unsafe") || start.trim_start().starts_with('#'), "not !unsafe: {start}");
-    }
+    let (_, benign_playbook) = &benign_playbook[0];
+    assert_eq!(templated(playbook), templated(benign_playbook), "a templated lookup came from {texts:?}");
     let directory = pwned.parent().expect("scratch");
     let path = directory.join("plan.sh");
     std::fs::write(&path, script).expect("write the script");

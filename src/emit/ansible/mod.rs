@@ -4,7 +4,9 @@
 //! The playbook keeps the compiled order: one play per step, in run order, on the step's
 //! group, with its `serial` batches. What ran is journaled in host facts (`cutover_done`), so
 //! that after a failure the rollback plays (newest step first) undo, on every host, what that
-//! host completed; cleanup plays follow whatever the outcome. See `docs/ansible.md`.
+//! host completed; cleanup plays follow whatever the outcome. Every event is also appended to
+//! a journal file on the controller, which a rerun after a crash takes up. See
+//! `docs/ansible.md`.
 
 mod playbook;
 mod yaml;
@@ -111,9 +113,16 @@ fn readme(plan: &LoweredPlan) -> String {
          take no further part, and the run goes on without them. A host that cannot be reached\n\
          is a failed host whose state is unknown: nothing more runs there, and the last play\n\
          names it for a person to look.\n\n\
-         The journal lives in host facts, for the length of one run: a run cut off (Ctrl-C,\n\
-         a lost controller) cannot be resumed or rolled back from this playbook. Use the\n\
-         runbook (`cutover build --emit runbook`) to finish by hand.\n",
+         ## After a crash\n\n\
+         Every instance started, done, failed, rolled back is appended to `journal` next to the\n\
+         playbook (`-e cutover_journal=PATH` moves it). Run the same command again: a run that\n\
+         did not finish is taken up where it stopped (what is done is not run again; a run that\n\
+         was rolling back goes on rolling back, never forward). An instance that was running\n\
+         when the run stopped is in doubt: it is verified where it has verify commands, run\n\
+         again where it is read-only, and otherwise the run stops before doing anything until\n\
+         you say what happened: `-e cutover_assume=done` or `-e cutover_assume=failed` (the\n\
+         plan rolls back). A run that completed is done: running it again does nothing. Run one\n\
+         ansible-playbook of a plan at a time.\n",
     );
     if !plan.notes.is_empty() {
         out.push_str("\n## Notes\n\n");

@@ -14,8 +14,38 @@ use crate::lower::{Instance, LoweredPlan, LoweredStep, Role};
 /// The shell every command runs in; overridable per host or with `-e cutover_shell=…`.
 const SHELL: &str = "\"{{ cutover_shell | default('/bin/bash') }}\"";
 
-/// True on hosts that should go on: the plan has not failed and this host has not either.
-const GO: &str = "not (hostvars['localhost']['cutover_failed'] | default(false)) and cutover_failed_at is undefined";
+/// True on hosts that should go on: the plan has not failed, this host has not either, and it
+/// has not completed the step already (in the run a resumed one takes up).
+const GO: &str = "not (hostvars['localhost']['cutover_failed'] | default(false)) and cutover_failed_at is undefined \
+                  and cutover_step not in (cutover_done | default([]))";
+
+/// The journal on the machine running the playbook (`-e cutover_journal=PATH` moves it).
+const JOURNAL: &str = "hostvars['localhost']['cutover_journal']";
+
+/// True when the journal's last run is this build's and completed: a rerun has nothing to do,
+/// and every play after the first ends at once (`nothing_to_do`).
+const COMPLETE: &str =
+    "cutover_run is match('run ' ~ cutover_fingerprint ~ ' ') and cutover_run is search('(?m)^complete ')";
+
+/// Where the fingerprint of the playbook goes, once the rest of it is written.
+const FINGERPRINT: &str = "@@cutover-fingerprint@@";
+
+/// A Jinja expression that appends the line `EVENT STEP HOST` to the journal and is empty
+/// (`event`, `step` and `host` are Jinja expressions). The `pipe` lookup runs on the machine
+/// running the playbook, in the task's own process, so journalling costs no module run; every
+/// name in the line is an identifier (`model::names`), and the whole line is quoted for the
+/// shell.
+fn journal_at(event: &str, step: &str, host: &str) -> String {
+    format!(
+        "{{{{ lookup('ansible.builtin.pipe', 'echo ' ~ (({event} ~ ' ' ~ {step} ~ ' ' ~ {host}) | quote) ~ ' >> ' \
+         ~ ({JOURNAL} | quote)) }}}}"
+    )
+}
+
+/// `journal_at` for this host and step.
+fn journal(event: &str) -> String {
+    journal_at(&format!("'{event}'"), "cutover_step", "inventory_hostname")
+}
 
 /// True on hosts whose completed steps are to be undone.
 const UNDO: &str = "(hostvars['localhost']['cutover_failed'] | default(false) or cutover_failed_at is defined) \
@@ -49,7 +79,10 @@ pub fn playbook(plan: &LoweredPlan, plan_directory: &str) -> String {
         }
     }
     finish_play(plan, &mut out);
-    out
+    // The journal names the build it belongs to: a playbook built from a changed plan refuses
+    // to take up a run of another build.
+    let fingerprint = crate::source::sha256_hex(out.as_bytes());
+    out.replace(FINGERPRINT, &fingerprint[..16])
 }
 
 fn header(plan: &LoweredPlan, out: &mut String) {
@@ -124,6 +157,15 @@ fn ansible_serial(plan: &LoweredPlan, step: &LoweredStep) -> Vec<usize> {
         sizes.pop();
     }
     sizes
+}
+
+/// The first task of every play after the start: where the journal's last run completed,
+/// the play ends before anything.
+fn nothing_to_do(out: &mut String) {
+    out.push_str(
+        "    - name: End the play where the run completed already\n      ansible.builtin.meta: end_play\n      \
+         when: hostvars['localhost']['cutover_complete'] | default(false)\n",
+    );
 }
 
 fn is_local(step: &LoweredStep) -> bool {
@@ -211,12 +253,23 @@ struct Shell<'a> {
     changed: bool,
     /// The step whose timeout the task keeps.
     step: Option<&'a LoweredStep>,
-    /// Whether the step's retries apply: to its command and verify commands, as in the bash
-    /// script; a rollback or cleanup runs once.
-    retried: bool,
+    /// How often it runs and what a failure is.
+    runs: Runs,
     when: Option<&'a str>,
     /// On `localhost`: run in the plan's directory, never unreachable.
     local: bool,
+    /// Where the result goes: `cutover_result`, or a name of its own.
+    register: &'a str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// Once, failing the block where it fails: a rollback, a cleanup, a status update.
+    Once,
+    /// With the step's retries, as in the bash script: its command and verify commands.
+    Retried,
+    /// Once, its outcome read and never a failure: verifying an instance in doubt.
+    Checked,
 }
 
 fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
@@ -231,13 +284,17 @@ fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
     if task.local {
         let _ = writeln!(out, "{pad}    chdir: \"{{{{ hostvars['localhost']['cutover_plan_dir'] }}}}\"");
     }
-    let _ = writeln!(out, "{pad}  register: cutover_result");
+    let _ = writeln!(out, "{pad}  register: {}", task.register);
+    if task.runs == Runs::Checked {
+        let _ = writeln!(out, "{pad}  failed_when: false");
+    }
     if let Some(step) = task.step
-        && let Some(retries) = step.retries.as_ref().filter(|retries| task.retried && retries.count > 0)
+        && let Some(retries) = step.retries.as_ref().filter(|retries| task.runs == Runs::Retried && retries.count > 0)
     {
         let _ = writeln!(
             out,
-            "{pad}  until: cutover_result is succeeded\n{pad}  retries: {}\n{pad}  delay: {}",
+            "{pad}  until: {} is succeeded\n{pad}  retries: {}\n{pad}  delay: {}",
+            task.register,
             retries.count,
             retries.base_seconds.unwrap_or(1)
         );
@@ -251,17 +308,17 @@ fn shell(task: &Shell<'_>, indent: usize, out: &mut String) {
         let _ = writeln!(out, "{pad}  when: {when}");
     }
     if !task.local {
-        unreachable_check(indent, out);
+        unreachable_check(task.register, indent, out);
     }
 }
 
 /// After a task on a remote host: fails it where the host could not be reached.
-fn unreachable_check(indent: usize, out: &mut String) {
+fn unreachable_check(register: &str, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     let _ = writeln!(
         out,
         "{pad}- name: Stop where the host could not be reached\n{pad}  ansible.builtin.fail:\n{pad}    \
-         msg: \"{{{{ inventory_hostname }}}} could not be reached\"\n{pad}  when: cutover_result is unreachable"
+         msg: \"{{{{ inventory_hostname }}}} could not be reached\"\n{pad}  when: {register} is unreachable"
     );
 }
 
@@ -287,9 +344,10 @@ fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, in
             command: &unsafe_value(&command, indent + 8),
             changed: false,
             step: None,
-            retried: false,
+            runs: Runs::Once,
             when: None,
             local: true,
+            register: "cutover_result",
         },
         indent + 4,
         out,
@@ -304,20 +362,188 @@ fn notify(plan: &LoweredPlan, event: &str, message: &str, when: Option<&str>, in
 
 fn start_play(plan: &LoweredPlan, plan_directory: &str, out: &mut String) {
     let _ = writeln!(out, "- name: {}", value(&format!("Start plan {}", plan.plan), 2));
-    out.push_str("  hosts: localhost\n  gather_facts: false\n  tasks:\n");
+    out.push_str("  hosts: localhost\n  gather_facts: false\n  vars:\n");
+    let _ = writeln!(out, "    cutover_fingerprint: {FINGERPRINT}");
+    // What a rerun does with an instance cut off by a crash (in doubt): one with verify
+    // commands is verified (in its play), a read-only one runs again, any other waits for
+    // `-e cutover_assume=done|failed`.
+    let asked: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|step| !step.readonly && plan.instances_of(step).iter().all(|instance| instance.verify.is_empty()))
+        .map(|step| value(&step.id, 6))
+        .collect();
+    let _ = writeln!(out, "    cutover_asked_steps: [{}]", asked.join(", "));
+    out.push_str("  tasks:\n");
     // The steps on `local` run in the plan's directory, as found from the playbook's (where
     // it was built), so that the paths a plan names relative to itself hold; `-e
     // cutover_plan_dir=…` moves it (extra variables win over facts).
     let escaped = plan_directory.replace('\\', "\\\\").replace('\'', "\\'");
     let _ = writeln!(
         out,
-        "    - name: Find the plan's directory\n      ansible.builtin.set_fact:\n        cutover_plan_dir: {}",
+        "    - name: Find the plan's directory and the journal\n      ansible.builtin.set_fact:\n        cutover_plan_dir: {}\n        \
+         cutover_journal: \"{{{{ playbook_dir ~ '/journal' }}}}\"",
         expression(&format!("{{{{ (playbook_dir ~ '/{escaped}') | realpath }}}}"), 8)
     );
+    resume(plan, out);
     let text = format!("starting plan {} ({} step instances)", plan.plan, plan.instances.len());
     let _ = writeln!(out, "    - name: Say what runs\n      ansible.builtin.debug:\n        msg: {}", value(&text, 8));
     notify(plan, "start", &value(&text, 8), None, 4, out);
     out.push('\n');
+}
+
+/// The tasks of the start play that read the journal: the lines of its last run, when that
+/// run did not finish (no `complete` or `rolled-back` line), are taken up host by host (what
+/// each completed, failed, could not reach, undid); otherwise a new run starts.
+fn resume(plan: &LoweredPlan, out: &mut String) {
+    let read = "{{ lookup('ansible.builtin.pipe', 'cat ' ~ (cutover_journal | quote) ~ ' 2>/dev/null || true') \
+                | regex_replace('(?ms)^.*^(?=run )', '') }}";
+    let _ = writeln!(
+        out,
+        "    - name: Read the journal's last run\n      ansible.builtin.set_fact:\n        cutover_run: {}",
+        expression(read, 8)
+    );
+    let resuming = "{{ cutover_run is match('run ') and cutover_run is not search('(?m)^(complete|rolled-back) ') }}";
+    let _ = writeln!(
+        out,
+        "    - name: Decide whether this run takes up the last one\n      ansible.builtin.set_fact:\n        cutover_resuming: {}",
+        expression(resuming, 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Find whether there is anything to do\n      ansible.builtin.set_fact:\n        cutover_complete: {}",
+        expression(&format!("{{{{ {COMPLETE} }}}}"), 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Say that the plan ran to completion already\n      ansible.builtin.debug:\n        msg: {}\n      \
+         when: cutover_complete",
+        value(&format!("plan {} already ran to completion; nothing to do", plan.plan), 8),
+    );
+    nothing_to_do(out);
+    let other = format!(
+        "the journal {{{{ cutover_journal }}}} holds a run of plan {} that did not finish, written by another build \
+         of this playbook: finish it (or roll it back) with that build, or move the journal aside",
+        plan.plan
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Refuse the journal of another build\n      ansible.builtin.fail:\n        msg: {}\n      when: {}",
+        expression(&other, 8),
+        expression("cutover_resuming and cutover_run is not match('run ' ~ cutover_fingerprint ~ ' ')", 6)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Start the journal of this run\n      ansible.builtin.set_fact:\n        cutover_journalled: {}\n      when: not cutover_resuming",
+        expression(&journal_at("'run'", "cutover_fingerprint", "'-'"), 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Say that the run is taken up where it stopped\n      ansible.builtin.debug:\n        msg: {}\n      when: cutover_resuming",
+        value(&format!("resuming plan {} from its journal", plan.plan), 8)
+    );
+    take_up(out);
+    asked(out);
+}
+
+/// The regular expression of the journal's lines of one event on the host `item`.
+fn journalled(event: &str) -> String {
+    format!("cutover_run | regex_findall('(?m)^{event} ([^ ]+) ' ~ (item | regex_escape) ~ '$')")
+}
+
+/// Per host: the steps it completed (and the one that failed there, unless its rollback
+/// ran: the rollback plays undo it), minus what was undone; the instance in doubt.
+fn take_up(out: &mut String) {
+    let of = journalled;
+    let _ = writeln!(
+        out,
+        "    - name: Take up what each host did\n      ansible.builtin.set_fact:\n        cutover_done: {}\n        cutover_undone: {}\n      \
+         vars:\n        cutover_was_undone: {}\n      delegate_to: \"{{{{ item }}}}\"\n      delegate_facts: true\n      \
+         loop: \"{{{{ groups['all'] + ['localhost'] }}}}\"\n      when: cutover_resuming",
+        expression(
+            &format!("{{{{ ({} + {}) | reject('in', cutover_was_undone) | unique }}}}", of("done"), of("failed")),
+            8
+        ),
+        expression("{{ cutover_was_undone }}", 8),
+        expression(&format!("{{{{ {} }}}}", of("(?:undone|undo-failed)")), 8),
+    );
+    for (fact, event) in [
+        ("cutover_failed_at", "failed"),
+        ("cutover_unreachable_at", "unreachable"),
+        ("cutover_rollback_failed_at", "undo-failed"),
+    ] {
+        let _ = writeln!(
+            out,
+            "    - name: {}\n      ansible.builtin.set_fact:\n        {fact}: {}\n      delegate_to: \"{{{{ item }}}}\"\n      \
+             delegate_facts: true\n      loop: {}\n      when: cutover_resuming",
+            value(&format!("Take up the hosts journalled {event}"), 8),
+            expression(&format!("{{{{ {} | last }}}}", of(event)), 8),
+            expression(&format!("{{{{ cutover_run | regex_findall('(?m)^{event} [^ ]+ ([^ ]+)$') | unique }}}}"), 6),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "    - name: Take up a plan that failed\n      ansible.builtin.set_fact:\n        cutover_failed: true\n      \
+         when: cutover_resuming and cutover_run is search('(?m)^plan-failed ')"
+    );
+    let doubt = format!(
+        "{{{{ {} | reject('in', hostvars[item].cutover_done + hostvars[item].cutover_undone + {} + {}) | list }}}}",
+        of("start"),
+        of("failed"),
+        of("unreachable")
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Find the instances in doubt\n      ansible.builtin.set_fact:\n        cutover_doubt: \"{{{{ cutover_was_in_doubt | last }}}}\"\n      \
+         vars:\n        cutover_was_in_doubt: {}\n      delegate_to: \"{{{{ item }}}}\"\n      delegate_facts: true\n      \
+         loop: \"{{{{ groups['all'] + ['localhost'] }}}}\"\n      when: cutover_resuming and cutover_was_in_doubt | length > 0",
+        expression(&doubt, 8)
+    );
+}
+
+/// An instance in doubt with nothing to check it waits for the operator's word
+/// (`-e cutover_assume=done|failed`), and is then taken as told.
+fn asked(out: &mut String) {
+    let asked = "{{ (groups['all'] + ['localhost']) | map('extract', hostvars) | selectattr('cutover_doubt', 'defined') \
+                 | selectattr('cutover_doubt', 'in', cutover_asked_steps) | map(attribute='inventory_hostname') | list }}";
+    let _ = writeln!(
+        out,
+        "    - name: Find the instances in doubt that cannot be checked\n      ansible.builtin.set_fact:\n        cutover_asked: {}",
+        expression(asked, 8)
+    );
+    let ask = "in doubt, with no verify to tell whether it finished (the last run stopped while it ran): \
+               {{ cutover_asked | map('extract', hostvars, 'cutover_doubt') | zip(cutover_asked) | map('join', ' on ') \
+               | join(', ') }}; look at the hosts, then rerun with -e cutover_assume=done (it finished) or \
+               -e cutover_assume=failed (it did not: the plan rolls back)";
+    let _ = writeln!(
+        out,
+        "    - name: Wait to be told what happened to what cannot be checked\n      ansible.builtin.fail:\n        msg: {}\n      \
+         when: cutover_asked | length > 0 and (cutover_assume | default('')) not in ['done', 'failed']",
+        expression(ask, 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Take what was in doubt as done, as told\n      ansible.builtin.set_fact:\n        \
+         cutover_done: \"{{{{ hostvars[item].cutover_done + [hostvars[item].cutover_doubt] }}}}\"\n        cutover_journalled: {}\n      \
+         delegate_to: \"{{{{ item }}}}\"\n      delegate_facts: true\n      loop: \"{{{{ cutover_asked }}}}\"\n      \
+         when: (cutover_assume | default('')) == 'done'",
+        expression(&journal_at("'done'", "hostvars[item].cutover_doubt", "item"), 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Take what was in doubt as failed, as told\n      ansible.builtin.set_fact:\n        \
+         cutover_failed_at: \"{{{{ hostvars[item].cutover_doubt }}}}\"\n        \
+         cutover_done: \"{{{{ hostvars[item].cutover_done + [hostvars[item].cutover_doubt] }}}}\"\n        cutover_journalled: {}\n      \
+         delegate_to: \"{{{{ item }}}}\"\n      delegate_facts: true\n      loop: \"{{{{ cutover_asked }}}}\"\n      \
+         when: (cutover_assume | default('')) == 'failed'",
+        expression(&journal_at("'failed'", "hostvars[item].cutover_doubt", "item"), 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Fail the plan, as told\n      ansible.builtin.set_fact:\n        cutover_failed: true\n        cutover_journalled: {}\n      \
+         when: cutover_asked | length > 0 and (cutover_assume | default('')) == 'failed'",
+        expression(&journal_at("'plan-failed'", "'-'", "'-'"), 8)
+    );
 }
 
 fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut String) {
@@ -347,10 +573,18 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
         let here = format!("{{{{ {GO} and inventory_hostname not in cutover_noop }}}}");
         let _ = writeln!(out, "    cutover_here: {}", expression(&here, 4));
     }
+    if !commands.verify.is_empty() {
+        let passed: Vec<String> = (1..=commands.verify.len())
+            .map(|number| format!(" and (cutover_settle_{number}.rc | default(1)) == 0"))
+            .collect();
+        let verified = format!("{{{{ (cutover_doubt | default('')) == cutover_step{} }}}}", passed.concat());
+        let _ = writeln!(out, "    cutover_verified_here: {}", expression(&verified, 4));
+    }
     if let Some(table) = &commands.per_host {
         out.push_str(table);
     }
     out.push_str("  tasks:\n");
+    nothing_to_do(out);
     if !noop.is_empty() {
         let _ = writeln!(
             out,
@@ -359,47 +593,13 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
         );
     }
     let _ = writeln!(out, "    - name: {}\n      block:", value(&format!("Step {}", step.id), 8));
-    if step.effects.contains(&"reboot") && !is_local(step) {
-        reboot(step, &commands.run, 8, out);
-    }
-    shell(
-        &Shell {
-            name: &format!("Run {}", step.id),
-            command: &commands.run,
-            changed: !step.readonly,
-            step: Some(step),
-            retried: true,
-            when: Some(if step.effects.contains(&"reboot") && !is_local(step) {
-                "cutover_here and (ansible_connection | default('ssh')) == 'local'"
-            } else {
-                "cutover_here"
-            }),
-            local: is_local(step),
-        },
-        8,
-        out,
-    );
-    for (number, verify) in commands.verify.iter().enumerate() {
-        let name = format!("Verify {} ({} of {})", step.id, number + 1, commands.verify.len());
-        shell(
-            &Shell {
-                name: &name,
-                command: verify,
-                changed: false,
-                step: Some(step),
-                retried: true,
-                when: Some("cutover_here"),
-                local: is_local(step),
-            },
-            8,
-            out,
-        );
-    }
     let _ = writeln!(
         out,
-        "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_done: \"{{{{ cutover_done | default([]) + [cutover_step] }}}}\"\n          when: cutover_here",
-        value(&format!("Journal {} as done here", step.id), 10)
+        "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_journalled: {}\n          when: cutover_here",
+        value(&format!("Journal {} as started here", step.id), 10),
+        expression(&journal("start"), 12)
     );
+    step_block(step, &commands, out);
     out.push_str("      rescue:\n");
     step_rescue(plan, step, &commands, out);
     notify(
@@ -416,11 +616,87 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
     out.push('\n');
 }
 
+/// The tasks of a step's block on a host: the journal, the check of an instance in doubt
+/// after a crash (done when its verify commands pass, run again when they fail), the
+/// command (or the reboot), its verify commands.
+fn step_block(step: &LoweredStep, commands: &Commands, out: &mut String) {
+    let verified = !commands.verify.is_empty();
+    for (number, verify) in commands.verify.iter().enumerate() {
+        let name = format!("Verify {} in doubt here ({} of {})", step.id, number + 1, commands.verify.len());
+        shell(
+            &Shell {
+                name: &name,
+                command: verify,
+                changed: false,
+                step: Some(step),
+                runs: Runs::Checked,
+                when: Some("cutover_here and (cutover_doubt | default('')) == cutover_step"),
+                local: is_local(step),
+                register: &format!("cutover_settle_{}", number + 1),
+            },
+            8,
+            out,
+        );
+    }
+    let go = if verified { "cutover_here and not cutover_verified_here" } else { "cutover_here" };
+    if step.effects.contains(&"reboot") && !is_local(step) {
+        reboot(step, &commands.run, go, 8, out);
+    }
+    let run_when = if step.effects.contains(&"reboot") && !is_local(step) {
+        format!("{go} and (ansible_connection | default('ssh')) == 'local'")
+    } else {
+        go.to_owned()
+    };
+    shell(
+        &Shell {
+            name: &format!("Run {}", step.id),
+            command: &commands.run,
+            changed: !step.readonly,
+            step: Some(step),
+            runs: Runs::Retried,
+            when: Some(&run_when),
+            local: is_local(step),
+            register: "cutover_result",
+        },
+        8,
+        out,
+    );
+    for (number, verify) in commands.verify.iter().enumerate() {
+        let name = format!("Verify {} ({} of {})", step.id, number + 1, commands.verify.len());
+        shell(
+            &Shell {
+                name: &name,
+                command: verify,
+                changed: false,
+                step: Some(step),
+                runs: Runs::Retried,
+                when: Some(go),
+                local: is_local(step),
+                register: "cutover_result",
+            },
+            8,
+            out,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_done: \"{{{{ cutover_done | default([]) + [cutover_step] }}}}\"\n            \
+         cutover_journalled: {}\n          when: cutover_here",
+        value(&format!("Journal {} as done here", step.id), 10),
+        expression(&journal("done"), 12)
+    );
+}
+
 /// What a host does where the step failed: its own rollback, the journal, the verdict on the
 /// plan (the failure budget), the status update.
 fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out: &mut String) {
     if !is_local(step) {
-        unreachable_here("failed", 8, out);
+        // The command, or the check of an instance in doubt (registered on its own).
+        let lost: Vec<String> = std::iter::once("cutover_result".to_owned())
+            .chain((1..=commands.verify.len()).map(|number| format!("cutover_settle_{number}")))
+            .map(|register| format!("({register} | default({{}})) is unreachable"))
+            .collect();
+        unreachable_here("failed", &lost.join(" or "), 8, out);
     }
     if let Some(rollback) = &commands.rollback {
         let _ = writeln!(
@@ -434,11 +710,14 @@ fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out:
     }
     let _ = writeln!(
         out,
-        "        - name: Journal the failure here\n          ansible.builtin.set_fact:\n            cutover_failed_at: \"{{{{ cutover_step }}}}\""
+        "        - name: Journal the failure here\n          ansible.builtin.set_fact:\n            cutover_failed_at: \"{{{{ cutover_step }}}}\"\n            \
+         cutover_journalled: {}",
+        expression(&journal("failed"), 12)
     );
     let _ = writeln!(
         out,
-        "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_failed: true\n          delegate_to: localhost\n          delegate_facts: true",
+        "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_failed: true\n            cutover_journalled: {}\n          \
+         delegate_to: localhost\n          delegate_facts: true",
         value(
             &if step.max_fail_hosts > 0 {
                 format!("Fail the plan once more hosts failed {} than it allows", step.id)
@@ -446,7 +725,8 @@ fn step_rescue(plan: &LoweredPlan, step: &LoweredStep, commands: &Commands, out:
                 "Fail the plan".to_owned()
             },
             10
-        )
+        ),
+        expression(&journal_at("'plan-failed'", "cutover_step", "inventory_hostname"), 12)
     );
     if step.max_fail_hosts > 0 {
         let _ = writeln!(
@@ -466,9 +746,10 @@ fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut Str
             command: rollback,
             changed: true,
             step: Some(step),
-            retried: false,
+            runs: Runs::Once,
             when: None,
             local: is_local(step),
+            register: "cutover_result",
         },
         indent,
         out,
@@ -477,8 +758,9 @@ fn run_rollback(step: &LoweredStep, rollback: &str, indent: usize, out: &mut Str
     let _ = writeln!(
         out,
         "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    \
-         cutover_undone: \"{{{{ cutover_undone | default([]) + [cutover_step] }}}}\"",
-        value(&format!("Journal {} as rolled back here", step.id), indent + 2)
+         cutover_undone: \"{{{{ cutover_undone | default([]) + [cutover_step] }}}}\"\n{pad}    cutover_journalled: {}",
+        value(&format!("Journal {} as rolled back here", step.id), indent + 2),
+        expression(&journal("undone"), indent + 4)
     );
     let _ = writeln!(out, "{}rescue:", " ".repeat(indent - 2));
     rollback_failed(step, indent, out);
@@ -489,7 +771,7 @@ fn rollback_failed(step: &LoweredStep, indent: usize, out: &mut String) {
     // On a remote host the rollback may have failed only to reach it.
     let mut reached = String::new();
     if !is_local(step) {
-        unreachable_here("was rolling back", indent, out);
+        unreachable_here("was rolling back", "cutover_result is unreachable", indent, out);
         reached = format!("\n{pad}  when: cutover_unreachable_at is undefined");
     }
     let _ = writeln!(
@@ -498,26 +780,29 @@ fn rollback_failed(step: &LoweredStep, indent: usize, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    cutover_rollback_failed_at: \"{{{{ cutover_step }}}}\"{reached}",
-        value(&format!("Journal the failed rollback of {}", step.id), indent + 2)
+        "{pad}- name: {}\n{pad}  ansible.builtin.set_fact:\n{pad}    cutover_rollback_failed_at: \"{{{{ cutover_step }}}}\"\n{pad}    \
+         cutover_journalled: {}{reached}",
+        value(&format!("Journal the failed rollback of {}", step.id), indent + 2),
+        expression(&journal("undo-failed"), indent + 4)
     );
 }
 
-/// In a `rescue`: where the last command could not reach its host, says so and journals it
-/// (`cutover_unreachable_at`); nothing more is run there, rollbacks and cleanups included,
-/// since its state is unknown.
-fn unreachable_here(doing: &str, indent: usize, out: &mut String) {
+/// In a `rescue`: where the last command could not reach its host (`lost`: the test of its
+/// registered results), says so and journals it (`cutover_unreachable_at`); nothing more is
+/// run there, rollbacks and cleanups included, since its state is unknown.
+fn unreachable_here(doing: &str, lost: &str, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     let _ = writeln!(
         out,
         "{pad}- name: Report the host that could not be reached\n{pad}  ansible.builtin.debug:\n{pad}    \
          msg: \"!!! {{{{ inventory_hostname }}}} could not be reached where {{{{ cutover_step }}}} {doing}: its state is unknown\"\n\
-         {pad}  when: cutover_result is unreachable"
+         {pad}  when: {lost}"
     );
     let _ = writeln!(
         out,
         "{pad}- name: Journal that the host could not be reached\n{pad}  ansible.builtin.set_fact:\n{pad}    \
-         cutover_unreachable_at: \"{{{{ cutover_step }}}}\"\n{pad}  when: cutover_result is unreachable"
+         cutover_unreachable_at: \"{{{{ cutover_step }}}}\"\n{pad}    cutover_journalled: {}\n{pad}  when: {lost}",
+        expression(&journal("unreachable"), indent + 4)
     );
 }
 
@@ -525,7 +810,7 @@ fn unreachable_here(doing: &str, indent: usize, out: &mut String) {
 /// host to answer with another boot id (`/proc/sys/kernel/random/boot_id`, the module's own
 /// check), for the step's timeout or the module's 10 minutes. Not on a local connection,
 /// where the module refuses to run: there the command runs as any other.
-fn reboot(step: &LoweredStep, command: &str, indent: usize, out: &mut String) {
+fn reboot(step: &LoweredStep, command: &str, when: &str, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     let _ = writeln!(out, "{pad}- name: {}", value(&format!("Reboot for {}", step.id), indent + 2));
     let _ = writeln!(
@@ -539,9 +824,9 @@ fn reboot(step: &LoweredStep, command: &str, indent: usize, out: &mut String) {
     let _ = writeln!(
         out,
         "{pad}  vars:\n{pad}    cutover_command: {command}\n{pad}  register: cutover_result\n{pad}  \
-         when: cutover_here and (ansible_connection | default('ssh')) != 'local'"
+         when: {when} and (ansible_connection | default('ssh')) != 'local'"
     );
-    unreachable_check(indent, out);
+    unreachable_check("cutover_result", indent, out);
 }
 
 fn irreversible(step: &LoweredStep, reason: &str, when: Option<&str>, indent: usize, out: &mut String) {
@@ -565,6 +850,7 @@ fn rollback_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut
         out.push_str(table);
     }
     out.push_str("  tasks:\n");
+    nothing_to_do(out);
     if let Some(rollback) = &commands.rollback {
         let _ = writeln!(
             out,
@@ -592,6 +878,7 @@ fn cleanup_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, count: usi
         out.push_str(table);
     }
     out.push_str("  tasks:\n");
+    nothing_to_do(out);
     if !is_local(step) {
         let _ = writeln!(
             out,
@@ -614,9 +901,10 @@ fn cleanup_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, count: usi
                 command: cleanup,
                 changed: true,
                 step: Some(step),
-                retried: false,
+                runs: Runs::Once,
                 when: None,
                 local: is_local(step),
+                register: "cutover_result",
             },
             8,
             out,
@@ -648,6 +936,7 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
         "    cutover_unfinished_hosts: \"{{ cutover_rollback_failed_hosts + cutover_unreachable_hosts }}\"\n    \
          cutover_plan_failed: \"{{ cutover_failed | default(false) }}\"\n  tasks:\n",
     );
+    nothing_to_do(out);
     // What a host that could not be reached may still have done: what it completed and the
     // step it was cut off in, whose outcome is unknown.
     out.push_str(
@@ -685,6 +974,14 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
     for (event, message, when) in endings {
         notify(plan, event, message, Some(&expression(when, 6)), 4, out);
     }
+    // A run that ended done or rolled back everywhere is history: the next run starts over.
+    // One left for a person to look at stays open, so that a rerun takes it up.
+    let _ = writeln!(
+        out,
+        "    - name: Journal the end of the run\n      ansible.builtin.set_fact:\n        cutover_journalled: {}\n      \
+         when: cutover_unfinished_hosts | length == 0",
+        expression(&journal_at("('rolled-back' if cutover_plan_failed else 'complete')", "'-'", "'-'"), 8)
+    );
     let unfinished = "{{ ('plan ' ~ cutover_plan ~ ' failed and the rollback did not finish') if cutover_plan_failed \
                       else ('plan ' ~ cutover_plan ~ ' done, except on hosts that failed within max_fail: ' \
                       ~ (cutover_failed_hosts | join(', '))) }}; not rolled back on {{ cutover_unfinished_hosts | join(', ') }} \
