@@ -48,6 +48,28 @@ pub fn scaffold(manifest: &Manifest, inventory: &Inventory, manifest_path: &str,
     let _ = writeln!(plan, "plan: {package}-{}", manifest.version.value);
     let _ = writeln!(plan, "manifest: {manifest_path}");
     let _ = writeln!(plan, "inventory: {inventory_path}");
+    // The versions every check trusts: asked of the hosts where the manifest says how.
+    let unprobed: Vec<&str> = manifest
+        .components
+        .values()
+        .filter(|component| component.probe.is_none())
+        .filter(|component| inventory.hosts.values().any(|host| host.installed.contains_key(component.name.as_str())))
+        .map(|component| component.name.as_str())
+        .collect();
+    if unprobed.is_empty() && manifest.components.values().any(|component| component.probe.is_some()) {
+        let _ = writeln!(
+            plan,
+            "# Refresh the inventory from the hosts before each build (run in this folder): cutover gather --manifest {manifest_path} \
+             --inventory {inventory_path} -o {inventory_path}"
+        );
+    } else if !unprobed.is_empty() {
+        let _ = writeln!(
+            plan,
+            "# TODO: the manifest has no `probe:` for {}: their versions are typed by hand, and the runners cannot \
+             check them before they start (docs/inventory.md)",
+            unprobed.join(", ")
+        );
+    }
     plan.push_str("window: 1h  # TODO: the maintenance window agreed for this upgrade\n");
     plan.push_str("use: [lib.yaml]\n");
 

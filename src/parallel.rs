@@ -73,7 +73,17 @@ pub(crate) fn join<A: Send, B>(
 /// # Panics
 /// When `each` panics on some item.
 pub fn map_on_every_core<T: Sync, R: Send>(items: &[T], each: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len().max(1));
+    map_with_workers(items, std::thread::available_parallelism().map_or(1, std::num::NonZero::get), each)
+}
+
+/// `each` of every item on up to `workers` threads (at most one per item), as
+/// [`map_on_every_core`] does: for work that waits more than it computes (asking hosts over
+/// ssh), where more threads than cores help.
+///
+/// # Panics
+/// When `each` panics on some item.
+pub fn map_with_workers<T: Sync, R: Send>(items: &[T], workers: usize, each: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = workers.max(1).min(items.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<R>> = Vec::new();
     slots.resize_with(items.len(), || None);

@@ -338,6 +338,34 @@ struct Component {
     upgrade_from: Option<Vec<UpgradeFrom>>,
     /// Versions every upgrade must pass through, whatever it starts from.
     required_stops: Option<Vec<Version>>,
+    /// How a host tells the installed version, for `cutover gather` and the runners' drift
+    /// guard.
+    probe: Option<Probe>,
+}
+
+/// How a host tells a component's installed version.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum Probe {
+    Package(PackageProbe),
+    Command(CommandProbe),
+}
+
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PackageProbe {
+    /// The package whose version dpkg-query or rpm reports (whichever the host has), read as
+    /// the upstream version: an epoch, a Debian revision or an RPM release dropped.
+    package: String,
+}
+
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CommandProbe {
+    /// A command run on the host (bash), whose output holds the version.
+    command: String,
+    /// A POSIX extended regex (bash's `=~`) with one group: the version.
+    pattern: String,
 }
 
 #[derive(JsonSchema)]

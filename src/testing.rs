@@ -154,5 +154,6 @@ pub fn component(target: &str, edges: &[(&str, &[&str])], stops: &[&str]) -> cra
             })
             .collect(),
         required_stops: stops.iter().map(|stop| version(stop)).collect(),
+        probe: None,
     }
 }

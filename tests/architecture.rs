@@ -22,14 +22,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("graph", &["model", "resolve", "source"]),
     // `syntax::suppression`: suppressions are comments, which only the text holds.
     ("check", &["codes", "config", "diagnostic", "graph", "model", "parallel", "resolve", "source", "syntax"]),
-    ("lower", &["check", "graph", "model", "resolve"]),
-    ("emit", &["lower", "source"]),
+    ("probe", &["model", "resolve"]),
+    ("lower", &["check", "graph", "model", "probe", "resolve"]),
+    ("emit", &["lower", "probe", "source"]),
     ("driver", &["check", "codes", "config", "diagnostic", "lower", "model", "resolve", "source", "syntax"]),
     ("actions", &["driver", "model", "source"]),
     ("diff", &["driver", "lower", "model"]),
     ("init", &["model"]),
     ("report", &["check", "codes", "diagnostic", "driver", "model", "source"]),
     ("scan", &["codes", "model"]),
+    ("gather", &["model", "probe"]),
     ("schema", &[]),
     ("testing", &["codes", "config", "diagnostic", "driver", "model", "source"]),
 ];

@@ -34,6 +34,8 @@ enum Ending {
     /// A rerun that stopped before doing anything: an instance in doubt cannot be checked, and
     /// the operator must say what happened to it.
     WaitsToBeTold,
+    /// Stopped before the first step: a host does not run what the plan was compiled for.
+    Drifted,
 }
 
 /// A plan set on a fleet, built for one runner.
@@ -158,6 +160,8 @@ fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
         (Runner::Script, Some(3)) => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("a person must look") => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("was rolled back on every host") => Ending::RolledBack,
+        (Runner::Script, Some(2)) if text.contains("nothing was changed on any host") => Ending::Drifted,
+        (Runner::Playbook, Some(2)) if last_word.contains("nothing was changed on any host") => Ending::Drifted,
         (Runner::Script, Some(2)) if text.contains("--assume-done (it finished)") => Ending::WaitsToBeTold,
         (Runner::Playbook, Some(2)) if last_word.contains("cutover_assume=done (it finished)") => Ending::WaitsToBeTold,
         _ => panic!("{runner:?} ended with {code:?}, which no row expects:\n{text}"),
@@ -238,6 +242,15 @@ fn nothing_after_the_stop(log: &[LogLine]) {
     );
 }
 
+/// Returns once the drift guard has asked `host` for its versions (the same `dpkg-query` as
+/// the plan's own verify commands; `dten-agent` is its last), so that a fault on a verify
+/// command reaches the step's and not the guard's.
+fn past_the_drift_guard(fleet: &Fleet, host: &str) -> LogLine {
+    fleet.wait_for_log(Duration::from_secs(60), |line| {
+        line.host == host && line.text == "dpkg-query -W -f=${Version} dten-agent"
+    })
+}
+
 /// The database restored from its snapshot: the last thing that ran on db-1.
 fn db_restored(fleet: &Fleet) {
     let calls = fleet.calls("db-1");
@@ -299,9 +312,12 @@ fn a_host_lost_mid_run(runner: Runner) {
     let fleet = fleet_for("lost", runner, &DTEN);
     let subject = Subject::dten(&fleet, runner);
     let verify_stop = "dpkg-query -W -f=${Version} dten-core";
-    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
     let run = subject.spawn();
-    fleet.wait_for_log(Duration::from_secs(120), |line| line.host == "app-3" && line.text == verify_stop);
+    let guard = past_the_drift_guard(&fleet, "app-3");
+    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
+    fleet.wait_for_log(Duration::from_secs(120), |line| {
+        line.host == "app-3" && line.text == verify_stop && line.milliseconds > guard.milliseconds
+    });
     fleet.stop("app-3");
     let (ending, text) = subject.wait(run);
     assert_eq!(ending, Ending::PersonMustLook, "{text}");
@@ -322,6 +338,38 @@ fn a_host_lost_mid_run(runner: Runner) {
     nothing_after_the_stop(&fleet.log());
 }
 row!(a_host_lost_mid_run);
+
+/// Drift: after the build, app-2 was upgraded to dten-core 4.0.1 by someone else and app-3
+/// went down. The run stops before its first step with both named, and nothing was changed on
+/// any host nor on the controller: the only calls anywhere are the guard's version probes.
+fn a_host_that_drifted_after_the_build_stops_the_run_before_anything(runner: Runner) {
+    let fleet = fleet_for("drift", runner, &DTEN);
+    let subject = Subject::dten(&fleet, runner);
+    fleet.seed("app-2", &[("dten-core", "4.0.1")], &[]);
+    fleet.stop("app-3");
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::Drifted, "{text}");
+    let word = if runner == Runner::Script { "script" } else { "playbook" };
+    assert!(
+        text.contains(&format!(
+            "app-2 runs dten-core 4.0.1; this {word} was compiled for 3.9.2: run `cutover gather` and build again"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("app-3 cannot be reached to check its installed versions"), "{text}");
+    assert!(!text.contains("app-1 runs"), "{text}");
+    let log = fleet.log();
+    let changes: Vec<&LogLine> =
+        log.iter().filter(|line| !line.text.starts_with("dpkg-query ") && !line.text.starts_with("fleet ")).collect();
+    assert!(changes.is_empty(), "only the guard's probes ran: {changes:#?}");
+    for host in ["app-1", "app-2"] {
+        assert!(!fleet.calls(host).is_empty(), "{host} was probed");
+    }
+    assert_eq!(fleet.installed("app-1", "dten-core"), "3.9.2");
+    assert_eq!(fleet.installed("app-2", "dten-core"), "4.0.1");
+    assert!(fleet.calls("db-1").is_empty(), "db-1 runs no probed component");
+}
+row!(a_host_that_drifted_after_the_build_stops_the_run_before_anything);
 
 /// A command outlives its timeout: it is ended on the host (it never finishes later), then
 /// rolled back on every host.

@@ -110,11 +110,17 @@ fn logged(log: &[LogLine], host: &str, prefix: &str) -> Vec<u64> {
 fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
     let fleet = Fleet::start("script-lost", &["app-1", "app-2", "app-3", "db-1"]);
     let script = Script::dten(&fleet);
-    // The verify of install-core-4-0-3, the first dpkg-query of the run.
+    // The verify of install-core-4-0-3.
     let verify_stop = "dpkg-query -W -f=${Version} dten-core";
-    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
     let mut run = script.spawn();
-    fleet.wait_for_log(Duration::from_secs(60), |line| line.host == "app-3" && line.text == verify_stop);
+    // The drift guard asks every host first, with the same dpkg-query (dten-agent last).
+    let guard = fleet.wait_for_log(Duration::from_secs(60), |line| {
+        line.host == "app-3" && line.text == "dpkg-query -W -f=${Version} dten-agent"
+    });
+    fleet.delay("app-3", verify_stop, Duration::from_secs(60));
+    fleet.wait_for_log(Duration::from_secs(60), |line| {
+        line.host == "app-3" && line.text == verify_stop && line.milliseconds > guard.milliseconds
+    });
     fleet.stop("app-3");
     let status = run.wait().expect("the script ends");
     let output = script.spawned_output();

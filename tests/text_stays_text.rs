@@ -60,9 +60,10 @@ fn yaml(text: &str) -> String {
 fn lowered(texts: &Texts) -> cutover::lower::LoweredPlan {
     let manifest_path = format!("t/{}.yaml", texts.manifest_file);
     let manifest = format!(
-        "package: {}\nversion: 2.0.0\ncomponents:\n  {}: {{ version: 2.0.0, upgrade_from: [{{ from: \">=1.0.0\" }}] }}\n",
+        "package: {}\nversion: 2.0.0\ncomponents:\n  {}: {{ version: 2.0.0, probe: {{ package: {} }}, upgrade_from: [{{ from: \">=1.0.0\" }}] }}\n",
         yaml(&texts.package),
-        yaml(&texts.component)
+        yaml(&texts.component),
+        yaml(&texts.package)
     );
     let inventory =
         format!("groups: {{ app: [h-1] }}\nhosts:\n  h-1: {{ installed: {{ {}: 2.0.0 }} }}\n", yaml(&texts.component));

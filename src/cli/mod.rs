@@ -11,6 +11,7 @@ mod convert;
 mod diff;
 mod explain;
 mod fmt;
+mod gather;
 mod graph;
 mod init;
 mod lint;
@@ -169,6 +170,28 @@ pub enum Command {
         inventory: PathBuf,
         #[arg(long, value_enum, default_value_t = paths::Format::Human)]
         format: paths::Format,
+        /// Ask the hosts first (as `cutover gather` does) and map what they run now.
+        #[arg(long)]
+        gather: bool,
+    },
+    /// Ask every host of an inventory for its installed versions (the manifest's probes, over
+    /// `$CUTOVER_SSH`, or an Ansible `package_facts` tree) and write the inventory with them.
+    ///
+    /// Example: cutover gather --manifest plans/dten-4.2/manifest.json --inventory plans/dten-4.2/inventory.yaml -o gathered.yaml
+    Gather {
+        /// The vendor's package manifest: its components' `probe:` say how to ask.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The fleet's inventory: the hosts to ask (any form `check` reads).
+        #[arg(long)]
+        inventory: PathBuf,
+        /// Where to write the inventory (standard output when not given).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Read the tree `ansible all -m ansible.builtin.package_facts --tree DIR` wrote instead
+        /// of asking over ssh.
+        #[arg(long, value_name = "DIR")]
+        from_facts: Option<PathBuf>,
     },
     /// Find the manifest's deprecated and removed config keys in real config files.
     ///
@@ -303,7 +326,13 @@ pub fn main() -> ExitCode {
         Command::Man => man::run(),
         Command::Schema { kind } => schema::run(*kind),
         Command::Init { manifest, inventory, directory } => init::run(manifest, inventory, directory, &renderer),
-        Command::Paths { manifest, inventory, format } => paths::run(manifest, inventory, *format, &renderer),
+        Command::Paths { manifest, inventory, format, gather } => {
+            paths::run(manifest, inventory, *format, *gather, &renderer)
+        }
+        Command::Gather { manifest, inventory, output, from_facts } => {
+            let source = from_facts.as_deref().map_or(gather::Source::Ssh, gather::Source::Facts);
+            gather::run(manifest, inventory, output.as_deref(), &source, &renderer)
+        }
         Command::ScanConfig { manifest, files, format } => scan_config::run(manifest, files, *format, &renderer),
         Command::Fmt { files, check } => fmt::run(files, *check, &renderer),
         Command::Convert { plan, to, output } => convert::run(plan, *to, output.as_deref(), &renderer),

@@ -29,11 +29,34 @@ pub enum Format {
     Json,
 }
 
-pub fn run(manifest: &Path, inventory: &Path, format: Format, renderer: &Renderer) -> Result<ExitCode, Failure> {
+pub fn run(
+    manifest: &Path,
+    inventory: &Path,
+    format: Format,
+    gather: bool,
+    renderer: &Renderer,
+) -> Result<ExitCode, Failure> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
+    // With `--gather`, the hosts are asked first and their answers mapped: the inventory read
+    // is the one `cutover gather` would write.
+    let gathered = if gather {
+        let (text, _) = super::gather::gather(manifest, inventory, &super::gather::Source::Ssh, renderer)?;
+        let Some(text) = text else { return Ok(ExitCode::from(1)) };
+        Some(text)
+    } else {
+        None
+    };
     let manifest = load(&mut sources, manifest, &mut diagnostics, crate::syntax::manifest::read_manifest)?;
-    let inventory = load_inventory(&mut sources, inventory, &mut diagnostics)?;
+    let inventory = match gathered {
+        Some(text) => {
+            let name = format!("{} (gathered)", inventory.display());
+            let file = sources.add(name.clone(), text);
+            let source = sources.get(file);
+            crate::syntax::inventory::read_inventory(file, &source.name, &source.text, &mut diagnostics)
+        }
+        None => load_inventory(&mut sources, inventory, &mut diagnostics)?,
+    };
     if report_input_problems(&mut diagnostics, &sources, renderer) {
         return Ok(ExitCode::from(1));
     }

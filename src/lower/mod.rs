@@ -54,6 +54,13 @@ pub struct LoweredPlan {
     pub config_changes: Vec<ConfigChange>,
     pub schedule: Schedule,
     pub notes: Vec<String>,
+    /// What the runners' drift guard checks before the first step that touches a host: for
+    /// each host the plan touches, the version of every probed component it was compiled for.
+    pub compiled_for: IndexMap<String, IndexMap<String, String>>,
+    /// The bash text that probes a host for those components ([`crate::probe::script`]);
+    /// empty when the manifest has no probe. Not part of the JSON.
+    #[serde(skip)]
+    pub probe: String,
 }
 
 impl LoweredPlan {
@@ -432,6 +439,7 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         .collect();
     let window_seconds = plan.window.as_ref().map(|window| window.value.seconds());
     let buffer = plan.buffer.as_ref().map_or(schedule::DEFAULT_BUFFER, |buffer| buffer.value);
+    let (compiled_for, probe) = drift_guard(checked, &instances);
     let notes =
         crate::check::already_there_notes(resolved, &checked.flow).into_iter().map(|note| note.message).collect();
     LoweredPlan {
@@ -465,7 +473,42 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         config_changes: config_changes(checked),
         schedule: lowered_schedule(checked),
         notes,
+        compiled_for,
+        probe,
     }
+}
+
+/// The drift guard's data: the probe text of the manifest's probed components, and for every
+/// host with instances the versions of those components its inventory entry says it runs.
+fn drift_guard(checked: &Checked<'_>, instances: &[Instance]) -> (IndexMap<String, IndexMap<String, String>>, String) {
+    let (Some(manifest), Some(inventory)) = (checked.inputs.manifest, checked.inputs.inventory) else {
+        return (IndexMap::new(), String::new());
+    };
+    let probed: Vec<(&str, &crate::model::Probe)> = manifest
+        .components
+        .values()
+        .filter_map(|component| component.probe.as_ref().map(|probe| (component.name.as_str(), probe)))
+        .collect();
+    if probed.is_empty() {
+        return (IndexMap::new(), String::new());
+    }
+    let mut compiled_for = IndexMap::new();
+    for instance in instances {
+        if compiled_for.contains_key(&instance.host) {
+            continue;
+        }
+        let Some(host) = inventory.hosts.get(&instance.host) else { continue };
+        let versions: IndexMap<String, String> = probed
+            .iter()
+            .filter_map(|(name, _)| {
+                host.installed.get(*name).map(|version| ((*name).to_owned(), version.value.to_string()))
+            })
+            .collect();
+        if !versions.is_empty() {
+            compiled_for.insert(instance.host.clone(), versions);
+        }
+    }
+    (compiled_for, crate::probe::script(probed))
 }
 
 fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> LoweredStep {

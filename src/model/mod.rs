@@ -391,6 +391,71 @@ pub struct Component {
     pub reboot: Spanned<Reboot>,
     pub upgrade_from: Vec<UpgradeEdge>,
     pub required_stops: Vec<Spanned<semver::Version>>,
+    /// How a host tells the installed version (`cutover gather`, the runners' drift guard).
+    pub probe: Option<Probe>,
+}
+
+/// `probe:` of a component: how a host tells which version of it is installed.
+#[derive(Clone, Debug)]
+pub enum Probe {
+    /// `{ package: NAME }`: the package manager's version (dpkg-query or rpm, whichever the
+    /// host has), read as the upstream version.
+    Package(Spanned<String>),
+    /// `{ command: "...", pattern: "..." }`: the one group of `pattern` (a POSIX extended
+    /// regex, as bash's `=~` reads it) in what `command` prints.
+    Command { command: Spanned<String>, pattern: Spanned<String> },
+}
+
+impl Probe {
+    /// Why a probe pattern cannot be used: it must have exactly one group, and stay within what
+    /// bash's `=~` (POSIX extended regexes) reads.
+    ///
+    /// # Errors
+    /// What is wrong with the pattern, as a phrase that follows "the pattern".
+    pub fn check_pattern(pattern: &str) -> Result<(), String> {
+        let mut groups = 0;
+        let mut characters = pattern.chars().peekable();
+        let mut in_bracket = false;
+        while let Some(character) = characters.next() {
+            match character {
+                '\\' => match characters.next() {
+                    Some(class @ ('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B')) => {
+                        return Err(format!(
+                            "uses `\\{class}`, which bash's `=~` does not read (write a bracket expression like [0-9])"
+                        ));
+                    }
+                    Some(_) => {}
+                    None => return Err("ends in a lone backslash".to_owned()),
+                },
+                '[' if !in_bracket => {
+                    in_bracket = true;
+                    // `[]…]` and `[^]…]` hold a literal `]`.
+                    if characters.peek() == Some(&'^') {
+                        characters.next();
+                    }
+                    if characters.peek() == Some(&']') {
+                        characters.next();
+                    }
+                }
+                ']' if in_bracket => in_bracket = false,
+                '(' if !in_bracket => {
+                    if characters.peek() == Some(&'?') {
+                        return Err("uses `(?`, which bash's `=~` does not read".to_owned());
+                    }
+                    groups += 1;
+                }
+                _ => {}
+            }
+        }
+        if in_bracket {
+            return Err("has a `[` without its `]`".to_owned());
+        }
+        match groups {
+            1 => Ok(()),
+            0 => Err("has no group: put ( ) around the version".to_owned()),
+            _ => Err(format!("has {groups} groups; it needs exactly one, around the version")),
+        }
+    }
 }
 
 impl Component {

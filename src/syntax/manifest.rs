@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use crate::codes::{CUT001, CUT010};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Component, ConfigKey, LockMode, Manifest, Migration, Reboot, Requirement, Signing, Spanned, UpgradeEdge,
+    Component, ConfigKey, LockMode, Manifest, Migration, Probe, Reboot, Requirement, Signing, Spanned, UpgradeEdge,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::reader::Reader;
@@ -14,7 +14,7 @@ use crate::syntax::yaml::Node;
 pub(crate) const MANIFEST_FIELDS: &[&str] =
     &["package", "version", "components", "config", "migrations", "signing", "files"];
 pub(crate) const COMPONENT_FIELDS: &[&str] =
-    &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops"];
+    &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops", "probe"];
 pub(crate) const CONFIG_FIELDS: &[&str] =
     &["component", "type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
 pub(crate) const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
@@ -149,7 +149,46 @@ fn read_component(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -
         .get("required_stops")
         .map(|node| reader.items(node, "`required_stops`").iter().filter_map(|item| reader.version_of(item)).collect())
         .unwrap_or_default();
-    Some(Component { name, version, requires, units, renamed_units, reboot, upgrade_from, required_stops })
+    let probe = fields.get("probe").and_then(|node| read_probe(reader, &name.value, node));
+    Some(Component { name, version, requires, units, renamed_units, reboot, upgrade_from, required_stops, probe })
+}
+
+fn read_probe(reader: &mut Reader<'_>, component: &str, node: &Node) -> Option<Probe> {
+    let context = format!("the `probe` of `{component}`");
+    let fields = reader.fields(node, &["package", "command", "pattern"], &context)?;
+    let package = reader.optional_string(&fields, "package");
+    let command = reader.optional_string(&fields, "command");
+    let pattern = reader.optional_string(&fields, "pattern");
+    match (package, command, pattern) {
+        (Some(package), None, None) => Some(Probe::Package(package)),
+        (None, Some(command), Some(pattern)) => {
+            if let Err(problem) = crate::model::Probe::check_pattern(&pattern.value) {
+                reader.report(
+                    Diagnostic::new(CUT001, pattern.span, format!("the probe pattern of `{component}` {problem}"))
+                        .with_help(
+                            "write a POSIX extended regex (bash's `=~` reads it on the host) with one group \
+                             around the version, like \"dten-core ([0-9.]+)\"",
+                        ),
+                );
+                return None;
+            }
+            Some(Probe::Command { command, pattern })
+        }
+        (None, Some(command), None) => {
+            reader.report(
+                Diagnostic::new(CUT001, command.span, format!("the probe command of `{component}` has no `pattern`"))
+                    .with_help("add the regex whose one group is the version, like `pattern: \"version ([0-9.]+)\"`"),
+            );
+            None
+        }
+        _ => {
+            reader.report(
+                Diagnostic::new(CUT001, node.span, format!("{context} needs either `package` or `command` with `pattern`"))
+                    .with_help("write `probe: { package: NAME }` or `probe: { command: \"NAME --version\", pattern: \"([0-9.]+)\" }`"),
+            );
+            None
+        }
+    }
 }
 
 fn read_upgrade_edge(reader: &mut Reader<'_>, node: &Node) -> Option<UpgradeEdge> {

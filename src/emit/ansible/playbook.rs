@@ -65,6 +65,9 @@ pub fn playbook(plan: &LoweredPlan, plan_directory: &str) -> String {
     let mut out = String::from("---\n");
     header(plan, &mut out);
     start_play(plan, plan_directory, &mut out);
+    if !plan.compiled_for.is_empty() {
+        drift_plays(plan, &mut out);
+    }
     let total = plan.steps.len();
     for step in &plan.steps {
         step_play(plan, step, total, &mut out);
@@ -386,9 +389,73 @@ fn start_play(plan: &LoweredPlan, plan_directory: &str, out: &mut String) {
         expression(&format!("{{{{ (playbook_dir ~ '/{escaped}') | realpath }}}}"), 8)
     );
     resume(plan, out);
+    // With a drift guard, the run is announced once the guard has passed.
+    if plan.compiled_for.is_empty() {
+        announce(plan, out);
+    }
+    out.push('\n');
+}
+
+/// Says what runs, and tells the plan's `notify` command.
+fn announce(plan: &LoweredPlan, out: &mut String) {
     let text = format!("starting plan {} ({} step instances)", plan.plan, plan.instances.len());
     let _ = writeln!(out, "    - name: Say what runs\n      ansible.builtin.debug:\n        msg: {}", value(&text, 8));
     notify(plan, "start", &value(&text, 8), None, 4, out);
+}
+
+/// The drift guard: before any step, every host the plan touches is asked for the versions
+/// of the manifest's probed components, all at once (on a resumed run, only the hosts the
+/// journal has nothing of); where one is not what the playbook was compiled for, or a host
+/// cannot be reached, the run stops before changing anything, naming each.
+fn drift_plays(plan: &LoweredPlan, out: &mut String) {
+    let hosts: Vec<&str> = plan.compiled_for.keys().map(String::as_str).collect();
+    let _ = writeln!(
+        out,
+        "- name: Check the installed versions against those this playbook was compiled for\n  hosts: {}\n  \
+         ignore_unreachable: true\n  gather_facts: false\n  environment:\n    CUTOVER_HOST: \"{{{{ inventory_hostname }}}}\"\n  tasks:",
+        value(&hosts.join(":"), 2)
+    );
+    nothing_to_do(out);
+    let guard = crate::probe::guard(&plan.probe, &plan.compiled_for, "playbook");
+    let _ = writeln!(
+        out,
+        "    - name: Ask the host for its installed versions\n      ansible.builtin.shell:\n        cmd: {}\n        \
+         executable: {SHELL}\n      register: cutover_probed\n      changed_when: false\n      failed_when: false\n      \
+         when: {}",
+        unsafe_value(&guard, 8),
+        expression(
+            "not hostvars['localhost']['cutover_resuming'] or inventory_hostname not in hostvars['localhost']['cutover_touched']",
+            6
+        )
+    );
+    let said = "{{ [inventory_hostname ~ ' cannot be reached to check its installed versions'] if cutover_probed is unreachable \
+                else (cutover_probed.stdout_lines if cutover_probed.rc == 0 \
+                else [inventory_hostname ~ ': the version probe failed: ' ~ cutover_probed.stderr]) }}";
+    let _ = writeln!(
+        out,
+        "    - name: Keep what differs\n      ansible.builtin.set_fact:\n        cutover_drift: {}\n      when: cutover_probed is not skipped\n",
+        expression(said, 8)
+    );
+    let _ = writeln!(
+        out,
+        "- name: Stop where a host is not what this playbook was compiled for\n  hosts: localhost\n  gather_facts: false\n  vars:"
+    );
+    let _ = writeln!(
+        out,
+        "    cutover_drifted: {}\n  tasks:",
+        expression(
+            "{{ groups['all'] | map('extract', hostvars) | selectattr('cutover_drift', 'defined') \
+             | map(attribute='cutover_drift') | flatten }}",
+            4
+        )
+    );
+    nothing_to_do(out);
+    let _ = writeln!(
+        out,
+        "    - name: Stop before changing anything\n      ansible.builtin.fail:\n        msg: {}\n      when: cutover_drifted | length > 0",
+        expression("{{ cutover_drifted | join('; ') }}; nothing was changed on any host", 8)
+    );
+    announce(plan, out);
     out.push('\n');
 }
 
@@ -408,6 +475,11 @@ fn resume(plan: &LoweredPlan, out: &mut String) {
         out,
         "    - name: Decide whether this run takes up the last one\n      ansible.builtin.set_fact:\n        cutover_resuming: {}",
         expression(resuming, 8)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: Find the hosts the last run touched\n      ansible.builtin.set_fact:\n        cutover_touched: {}",
+        expression("{{ cutover_run | regex_findall('(?m)^start [^ ]+ ([^ ]+)$') | unique }}", 8)
     );
     let _ = writeln!(
         out,

@@ -45,6 +45,7 @@ pub fn emit_with(plan: &LoweredPlan, start: Option<&Start>) -> String {
     out.push_str("## Graph\n\nSolid arrows are written in the plan; dotted ones are implied by the manifest.\n\n");
     fenced(&mut out, "mermaid", &crate::emit::mermaid::emit(plan));
     out.push('\n');
+    compiled_for(plan, &mut out);
     preflight(plan, &mut out);
     steps(plan, &times, &rollback, &mut out);
     cleanups(plan, &mut out);
@@ -230,6 +231,41 @@ fn groups<'p>(plan: &'p LoweredPlan, step: &LoweredStep) -> Vec<(Vec<&'p str>, &
         }
     }
     groups
+}
+
+/// The versions the plan was compiled for, host by host: what the drift guard checks.
+fn compiled_for(plan: &LoweredPlan, out: &mut String) {
+    if plan.compiled_for.is_empty() {
+        return;
+    }
+    let mut components: Vec<&str> = Vec::new();
+    for versions in plan.compiled_for.values() {
+        for component in versions.keys() {
+            if !components.contains(&component.as_str()) {
+                components.push(component);
+            }
+        }
+    }
+    out.push_str(
+        "## Versions compiled for\n\nWhat each host ran when the plan was built. The script and the playbook ask every host \
+         before the first step and stop, changing nothing, where one differs; by hand, check them first \
+         (`cutover gather` asks every host).\n\n- [ ] Every host runs the versions below.\n\n| Host |",
+    );
+    for component in &components {
+        let _ = write!(out, " {} |", cell(component));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(components.len()));
+    out.push('\n');
+    for (host, versions) in &plan.compiled_for {
+        let _ = write!(out, "| {} |", cell(host));
+        for component in &components {
+            let _ =
+                write!(out, " {} |", versions.get(*component).map_or_else(|| "—".to_owned(), |version| cell(version)));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 fn preflight(plan: &LoweredPlan, out: &mut String) {

@@ -16,7 +16,8 @@ const RUNTIME: &str = include_str!("runtime.sh");
 /// The whole script.
 #[must_use]
 pub fn emit(plan: &LoweredPlan) -> String {
-    let instances = instance_section(plan);
+    let mut instances = instance_section(plan);
+    drift_section(plan, &mut instances);
     let fingerprint = crate::source::sha256_hex(instances.as_bytes());
     let mut out = String::new();
     header(plan, &mut out);
@@ -234,6 +235,20 @@ fn instance_section(plan: &LoweredPlan) -> String {
     }
     out.push('\n');
     out
+}
+
+/// What the drift guard checks: `COMPILED_FOR['HOST COMPONENT']=VERSION` for every host the plan
+/// touches, and `cutover_probe`, the text that asks a host for those versions.
+fn drift_section(plan: &LoweredPlan, out: &mut String) {
+    out.push_str("# --- drift guard: the versions this script was compiled for -------------------------------\n\n");
+    out.push_str("declare -A COMPILED_FOR=()\n");
+    for (host, versions) in &plan.compiled_for {
+        for (component, version) in versions {
+            let _ = writeln!(out, "COMPILED_FOR[{}]={}", data(&format!("{host} {component}")), data(version));
+        }
+    }
+    function(out, "cutover_probe", &plan.probe);
+    out.push('\n');
 }
 
 /// A value of the plan's data (a reason, a host name) as one bash word on one line: single

@@ -784,6 +784,89 @@ settle_in_doubt() {
   ((failed == 0))
 }
 
+# --- drift guard ---------------------------------------------------------------------------
+
+# Before the first step that touches a host, the host is asked for the versions of the
+# manifest's probed components (cutover_probe), all hosts at once; when one differs from
+# what this script was compiled for (COMPILED_FOR), the run stops before changing anything.
+# $1 is `all`, or `untouched` on a resumed run (a host the journal has instances of is in the
+# plan's hands already).
+drift_guard() {
+  local which=$1 key host index
+  local -A hosts=() touched=()
+  if [[ $which == untouched ]]; then
+    for index in "${!STATE[@]}"; do touched[${HOST[index]}]=1; done
+  fi
+  for key in "${!COMPILED_FOR[@]}"; do
+    host=${key% *}
+    [[ -z ${touched[$host]:-} ]] && hosts[$host]=1
+  done
+  ((${#hosts[@]} > 0)) || return 0
+  local file="$COMMAND_DIR/cutover_probe.sh" probes="$CUTOVER_STATE_DIR/probes"
+  rm -rf -- "$probes"
+  mkdir -p "$probes"
+  { declare -f cutover_probe; printf '%s\n' cutover_probe; } >"$file"
+  local -a names=()
+  mapfile -t names < <(printf '%s\n' "${!hosts[@]}" | sort)
+  say "checking the installed versions of ${#names[@]} host(s) against those this script was compiled for"
+  local running=0 number=0
+  for host in "${names[@]}"; do
+    number=$((number + 1))
+    probe_host "$host" "$probes/$number" &
+    running=$((running + 1))
+    if ((running >= 32)); then
+      wait -n
+      running=$((running - 1))
+    fi
+  done
+  wait
+  local drifted=0 component expected line name version
+  local -A probed=()
+  number=0
+  for host in "${names[@]}"; do
+    number=$((number + 1))
+    probed=()
+    if [[ $(tail -n 1 "$probes/$number") != "status 0" ]]; then
+      shout "$host cannot be reached to check its installed versions"
+      drifted=1
+      continue
+    fi
+    while read -r name version line; do
+      [[ $name == status ]] || probed[$name]=$version${line:+ $line}
+    done <"$probes/$number"
+    for key in "${!COMPILED_FOR[@]}"; do
+      [[ ${key% *} == "$host" ]] || continue
+      component=${key##* }
+      expected=${COMPILED_FOR[$key]}
+      version=${probed[$component]:-"- the probe said nothing"}
+      if [[ ${version%% *} == - ]]; then
+        shout "$host: cannot tell which $component it runs (${version#- }); this script was compiled for $expected"
+        drifted=1
+      elif [[ ${version%% *} != "$expected" ]]; then
+        shout "$host runs $component ${version%% *}; this script was compiled for $expected: run \`cutover gather\` and build again"
+        drifted=1
+      fi
+    done
+  done
+  if ((drifted)); then
+    shout "nothing was changed on any host"
+    exit 2
+  fi
+}
+
+# Probes one host; its output, then `status N`, in $2.
+probe_host() {
+  local host=$1 out=$2 host_word status
+  quote_into host_word "$host"
+  if is_local "$host"; then
+    CUTOVER_HOST=$host bash "$COMMAND_DIR/cutover_probe.sh" </dev/null >"$out" 2>/dev/null 8>&-
+  else
+    timeout --kill-after=5 60 "${SSH[@]}" -- "$host" "bash -s" <"$COMMAND_DIR/cutover_probe.sh" >"$out" 2>/dev/null 8>&-
+  fi
+  status=$?
+  printf 'status %s\n' "$status" >>"$out"
+}
+
 # --- commands ------------------------------------------------------------------------------
 
 start() {
@@ -811,12 +894,14 @@ do_run() {
       local done_count=${#DONE_ORDER[@]}
       say "resuming plan $CUTOVER_PLAN: $done_count of $TOTAL step instances already done"
       notify start "resuming plan $CUTOVER_PLAN after $done_count of $TOTAL step instances"
+      drift_guard untouched
       if ! settle_in_doubt; then
         notify failed "plan $CUTOVER_PLAN: an instance in doubt was taken as failed; rolling back"
         roll_back_everything "an instance in doubt was taken as failed"
       fi
       ;;
     *)
+      drift_guard all
       begin_run
       say "starting plan $CUTOVER_PLAN: $TOTAL step instances"
       notify start "starting plan $CUTOVER_PLAN ($TOTAL step instances)"
