@@ -22,6 +22,7 @@ const FIXED: &[&str] = &[
     "fi",
     "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() VERIFIES=() CLEANUPS=() \
      UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()",
+    "declare -A COMPILED_FOR=()",
 ];
 
 /// Checks `script`, the script of `lowered`; the error names the first line that is out of
@@ -50,7 +51,8 @@ pub fn check(script: &str, lowered: &LoweredPlan) -> Result<(), String> {
 
 /// The name of every command function the script of `lowered` must define.
 fn expected_functions(lowered: &LoweredPlan) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+    // The drift guard's probe text (empty where the manifest has no probe).
+    let mut names = BTreeSet::from(["cutover_probe".to_owned()]);
     for instance in &lowered.instances {
         let index = instance.index;
         names.insert(format!("i{index}_run"));
@@ -100,6 +102,13 @@ impl Reader<'_> {
         if line == "notify_command() {" {
             self.advance();
             return self.notify();
+        }
+        if line == "cutover_probe() {" {
+            self.advance();
+            return self.function_body("cutover_probe", &self.lowered.probe.clone());
+        }
+        if let Some(entry) = line.strip_prefix("COMPILED_FOR[") {
+            return self.compiled_for(entry);
         }
         if let Some(name) = line.strip_suffix("() {") {
             let name = name.to_owned();
@@ -168,8 +177,32 @@ impl Reader<'_> {
 
     /// `iN_run() {` and its kin: the body is exactly the command the lowered plan gives, after
     /// a `:` when nothing in it runs.
+    /// `COMPILED_FOR['HOST COMPONENT']='VERSION'`, an entry of the lowered plan's `compiled_for`.
+    fn compiled_for(&mut self, entry: &str) -> Result<(), String> {
+        let (key, version) = entry.split_once("]=").ok_or("a COMPILED_FOR line without `]=`")?;
+        let word = |text: &str| {
+            text.strip_prefix('\'')
+                .and_then(|rest| rest.strip_suffix('\''))
+                .filter(|inner| !inner.contains('\''))
+                .map(str::to_owned)
+        };
+        let key = word(key).ok_or("a COMPILED_FOR key that is not one quoted word")?;
+        let version = word(version).ok_or("a COMPILED_FOR version that is not one quoted word")?;
+        let (host, component) = key.split_once(' ').ok_or("a COMPILED_FOR key without a host")?;
+        if self.lowered.compiled_for.get(host).and_then(|versions| versions.get(component)) != Some(&version) {
+            return Err(format!("COMPILED_FOR[{key}]={version} is not what the plan was compiled for"));
+        }
+        self.advance();
+        Ok(())
+    }
+
     fn command_function(&mut self, name: &str) -> Result<(), String> {
         let command = self.command_of(name).ok_or("a function that is no command of the plan")?;
+        self.function_body(name, &command)
+    }
+
+    /// The body of function `name`, which must be exactly `command`.
+    fn function_body(&mut self, name: &str, command: &str) -> Result<(), String> {
         if !self.functions.insert(name.to_owned()) {
             return Err(format!("{name} is defined twice"));
         }
