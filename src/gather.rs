@@ -169,7 +169,7 @@ pub fn inventory_text(
                                 notes.push(format!("{component} {version} read from {raw}"));
                             }
                         }
-                        Reading::Unknown(why) if why.ends_with("is not installed") => {
+                        reading @ Reading::Unknown(_) if reading.is_not_installed() => {
                             installed.shift_remove(component);
                         }
                         Reading::Unknown(why) => {

@@ -93,8 +93,8 @@ const GUARD: &str = r#"while read -r name version rest; do
     printf '%s: cannot tell which %s it runs (%s); this RUNNER was compiled for %s\n' \
       "$CUTOVER_HOST" "$name" "$rest" "${expected[$name]}"
   elif [[ $version != "${expected[$name]}" ]]; then
-    printf '%s runs %s %s; this RUNNER was compiled for %s: run `cutover gather` and build again\n' \
-      "$CUTOVER_HOST" "$name" "$version" "${expected[$name]}"
+    printf '%s runs %s %s; this RUNNER was compiled for %s: run %s and build again\n' \
+      "$CUTOVER_HOST" "$name" "$version" "${expected[$name]}" "\`cutover gather\`"
   fi
 done < <(cutover_probe)
 for name in "${!expected[@]}"; do
@@ -154,6 +154,15 @@ pub enum Reading {
     Version { version: semver::Version, raw: Option<String> },
     /// The host could not tell; why.
     Unknown(String),
+}
+
+impl Reading {
+    /// True where the host said it does not have the component (a package probe's "package
+    /// NAME is not installed", from the host or from package facts): a fact, not a doubt.
+    #[must_use]
+    pub fn is_not_installed(&self) -> bool {
+        matches!(self, Self::Unknown(why) if why.ends_with(" is not installed"))
+    }
 }
 
 /// Reads the lines of a probe text's output: component name to what the host said.

@@ -92,9 +92,9 @@ pub(super) fn gather(
     };
     let complete = gathered.iter().all(|one| match &one.outcome {
         Outcome::Unreachable(_) => false,
-        Outcome::Read(readings) => readings
-            .iter()
-            .all(|(_, reading)| !matches!(reading, Reading::Unknown(why) if !why.ends_with("is not installed"))),
+        Outcome::Read(readings) => {
+            readings.iter().all(|(_, reading)| !matches!(reading, Reading::Unknown(_)) || reading.is_not_installed())
+        }
     });
     let failed = gathered.iter().filter(|one| matches!(one.outcome, Outcome::Unreachable(_))).count();
     eprintln!(

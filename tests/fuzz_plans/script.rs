@@ -22,7 +22,6 @@ const FIXED: &[&str] = &[
     "fi",
     "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() VERIFIES=() CLEANUPS=() \
      UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()",
-    "declare -A COMPILED_FOR=()",
 ];
 
 /// Checks `script`, the script of `lowered`; the error names the first line that is out of
@@ -105,10 +104,13 @@ impl Reader<'_> {
         }
         if line == "cutover_probe() {" {
             self.advance();
-            return self.function_body("cutover_probe", &self.lowered.probe.clone());
-        }
-        if let Some(entry) = line.strip_prefix("COMPILED_FOR[") {
-            return self.compiled_for(entry);
+            // The guard's text: what the plan's probes say, compared with `compiled_for`.
+            let guard = if self.lowered.compiled_for.is_empty() {
+                String::new()
+            } else {
+                cutover::probe::guard(&self.lowered.probe, &self.lowered.compiled_for, "script")
+            };
+            return self.function_body("cutover_probe", &guard);
         }
         if let Some(name) = line.strip_suffix("() {") {
             let name = name.to_owned();
@@ -131,6 +133,7 @@ impl Reader<'_> {
             "CUTOVER_PLAN" if value == self.lowered.plan => {}
             "CUTOVER_FINGERPRINT" if value.len() == 16 && value.chars().all(|c| c.is_ascii_hexdigit()) => {}
             "TOTAL" if value == self.lowered.instances.len().to_string() => {}
+            "PROBED_HOSTS" if value == self.lowered.compiled_for.keys().cloned().collect::<Vec<_>>().join(" ") => {}
             _ => return Err(format!("`readonly {name}` holds {value:?}")),
         }
         self.advance();
@@ -177,25 +180,6 @@ impl Reader<'_> {
 
     /// `iN_run() {` and its kin: the body is exactly the command the lowered plan gives, after
     /// a `:` when nothing in it runs.
-    /// `COMPILED_FOR['HOST COMPONENT']='VERSION'`, an entry of the lowered plan's `compiled_for`.
-    fn compiled_for(&mut self, entry: &str) -> Result<(), String> {
-        let (key, version) = entry.split_once("]=").ok_or("a COMPILED_FOR line without `]=`")?;
-        let word = |text: &str| {
-            text.strip_prefix('\'')
-                .and_then(|rest| rest.strip_suffix('\''))
-                .filter(|inner| !inner.contains('\''))
-                .map(str::to_owned)
-        };
-        let key = word(key).ok_or("a COMPILED_FOR key that is not one quoted word")?;
-        let version = word(version).ok_or("a COMPILED_FOR version that is not one quoted word")?;
-        let (host, component) = key.split_once(' ').ok_or("a COMPILED_FOR key without a host")?;
-        if self.lowered.compiled_for.get(host).and_then(|versions| versions.get(component)) != Some(&version) {
-            return Err(format!("COMPILED_FOR[{key}]={version} is not what the plan was compiled for"));
-        }
-        self.advance();
-        Ok(())
-    }
-
     fn command_function(&mut self, name: &str) -> Result<(), String> {
         let command = self.command_of(name).ok_or("a function that is no command of the plan")?;
         self.function_body(name, &command)

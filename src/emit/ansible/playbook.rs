@@ -465,27 +465,16 @@ fn drift_plays(plan: &LoweredPlan, out: &mut String) {
 fn resume(plan: &LoweredPlan, out: &mut String) {
     let read = "{{ lookup('ansible.builtin.pipe', 'cat ' ~ (cutover_journal | quote) ~ ' 2>/dev/null || true') \
                 | regex_replace('(?ms)^.*^(?=run )', '') }}";
-    let _ = writeln!(
-        out,
-        "    - name: Read the journal's last run\n      ansible.builtin.set_fact:\n        cutover_run: {}",
-        expression(read, 8)
-    );
+    set_fact(out, "Read the journal's last run", "cutover_run", read);
     let resuming = "{{ cutover_run is match('run ') and cutover_run is not search('(?m)^(complete|rolled-back) ') }}";
-    let _ = writeln!(
+    set_fact(out, "Decide whether this run takes up the last one", "cutover_resuming", resuming);
+    set_fact(
         out,
-        "    - name: Decide whether this run takes up the last one\n      ansible.builtin.set_fact:\n        cutover_resuming: {}",
-        expression(resuming, 8)
+        "Find the hosts the last run touched",
+        "cutover_touched",
+        "{{ cutover_run | regex_findall('(?m)^start [^ ]+ ([^ ]+)$') | unique }}",
     );
-    let _ = writeln!(
-        out,
-        "    - name: Find the hosts the last run touched\n      ansible.builtin.set_fact:\n        cutover_touched: {}",
-        expression("{{ cutover_run | regex_findall('(?m)^start [^ ]+ ([^ ]+)$') | unique }}", 8)
-    );
-    let _ = writeln!(
-        out,
-        "    - name: Find whether there is anything to do\n      ansible.builtin.set_fact:\n        cutover_complete: {}",
-        expression(&format!("{{{{ {COMPLETE} }}}}"), 8)
-    );
+    set_fact(out, "Find whether there is anything to do", "cutover_complete", &format!("{{{{ {COMPLETE} }}}}"));
     let _ = writeln!(
         out,
         "    - name: Say that the plan ran to completion already\n      ansible.builtin.debug:\n        msg: {}\n      \
@@ -516,6 +505,12 @@ fn resume(plan: &LoweredPlan, out: &mut String) {
     );
     take_up(out);
     asked(out);
+}
+
+/// A task of the start play that sets `fact` to the Jinja expression `value`.
+fn set_fact(out: &mut String, name: &str, fact: &str, value: &str) {
+    let _ =
+        writeln!(out, "    - name: {name}\n      ansible.builtin.set_fact:\n        {fact}: {}", expression(value, 8));
 }
 
 /// The regular expression of the journal's lines of one event on the host `item`.
@@ -578,11 +573,7 @@ fn take_up(out: &mut String) {
 fn asked(out: &mut String) {
     let asked = "{{ (groups['all'] + ['localhost']) | map('extract', hostvars) | selectattr('cutover_doubt', 'defined') \
                  | selectattr('cutover_doubt', 'in', cutover_asked_steps) | map(attribute='inventory_hostname') | list }}";
-    let _ = writeln!(
-        out,
-        "    - name: Find the instances in doubt that cannot be checked\n      ansible.builtin.set_fact:\n        cutover_asked: {}",
-        expression(asked, 8)
-    );
+    set_fact(out, "Find the instances in doubt that cannot be checked", "cutover_asked", asked);
     let ask = "in doubt, with no verify to tell whether it finished (the last run stopped while it ran): \
                {{ cutover_asked | map('extract', hostvars, 'cutover_doubt') | zip(cutover_asked) | map('join', ' on ') \
                | join(', ') }}; look at the hosts, then rerun with -e cutover_assume=done (it finished) or \

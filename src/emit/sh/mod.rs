@@ -237,17 +237,19 @@ fn instance_section(plan: &LoweredPlan) -> String {
     out
 }
 
-/// What the drift guard checks: `COMPILED_FOR['HOST COMPONENT']=VERSION` for every host the plan
-/// touches, and `cutover_probe`, the text that asks a host for those versions.
+/// What the drift guard runs: `PROBED_HOSTS`, the hosts the plan touches that have probed
+/// components, and `cutover_probe`, the text each runs to compare itself with the versions this
+/// script was compiled for (`probe::guard`).
 fn drift_section(plan: &LoweredPlan, out: &mut String) {
     out.push_str("# --- drift guard: the versions this script was compiled for -------------------------------\n\n");
-    out.push_str("declare -A COMPILED_FOR=()\n");
-    for (host, versions) in &plan.compiled_for {
-        for (component, version) in versions {
-            let _ = writeln!(out, "COMPILED_FOR[{}]={}", data(&format!("{host} {component}")), data(version));
-        }
-    }
-    function(out, "cutover_probe", &plan.probe);
+    let hosts: Vec<&str> = plan.compiled_for.keys().map(String::as_str).collect();
+    let _ = writeln!(out, "readonly PROBED_HOSTS={}", data(&hosts.join(" ")));
+    let guard = if plan.compiled_for.is_empty() {
+        String::new()
+    } else {
+        crate::probe::guard(&plan.probe, &plan.compiled_for, "script")
+    };
+    function(out, "cutover_probe", &guard);
     out.push('\n');
 }
 

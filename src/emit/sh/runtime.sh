@@ -786,28 +786,27 @@ settle_in_doubt() {
 
 # --- drift guard ---------------------------------------------------------------------------
 
-# Before the first step that touches a host, the host is asked for the versions of the
-# manifest's probed components (cutover_probe), all hosts at once; when one differs from
-# what this script was compiled for (COMPILED_FOR), the run stops before changing anything.
-# $1 is `all`, or `untouched` on a resumed run (a host the journal has instances of is in the
-# plan's hands already).
+# Before the first step that touches a host, each host of PROBED_HOSTS runs cutover_probe (all
+# hosts at once), which prints a line for each probed component whose version is not what
+# this script was compiled for; on any such line, or a host that cannot be reached, the run
+# stops before changing anything. $1 is `all`, or `untouched` on a resumed run (a host the
+# journal has instances of is in the plan's hands already).
 drift_guard() {
-  local which=$1 key host index
-  local -A hosts=() touched=()
+  local which=$1 host index
+  local -A touched=()
+  local -a probed=() names=()
   if [[ $which == untouched ]]; then
     for index in "${!STATE[@]}"; do touched[${HOST[index]}]=1; done
   fi
-  for key in "${!COMPILED_FOR[@]}"; do
-    host=${key% *}
-    [[ -z ${touched[$host]:-} ]] && hosts[$host]=1
+  read -ra probed <<<"$PROBED_HOSTS"
+  for host in "${probed[@]}"; do
+    [[ -z ${touched[$host]:-} ]] && names+=("$host")
   done
-  ((${#hosts[@]} > 0)) || return 0
+  ((${#names[@]} > 0)) || return 0
   local file="$COMMAND_DIR/cutover_probe.sh" probes="$CUTOVER_STATE_DIR/probes"
   rm -rf -- "$probes"
   mkdir -p "$probes"
   { declare -f cutover_probe; printf '%s\n' cutover_probe; } >"$file"
-  local -a names=()
-  mapfile -t names < <(printf '%s\n' "${!hosts[@]}" | sort)
   say "checking the installed versions of ${#names[@]} host(s) against those this script was compiled for"
   local running=0 number=0
   for host in "${names[@]}"; do
@@ -820,33 +819,20 @@ drift_guard() {
     fi
   done
   wait
-  local drifted=0 component expected line name version
-  local -A probed=()
+  local drifted=0 line
   number=0
   for host in "${names[@]}"; do
     number=$((number + 1))
-    probed=()
     if [[ $(tail -n 1 "$probes/$number") != "status 0" ]]; then
       shout "$host cannot be reached to check its installed versions"
       drifted=1
       continue
     fi
-    while read -r name version line; do
-      [[ $name == status ]] || probed[$name]=$version${line:+ $line}
+    while IFS= read -r line; do
+      [[ $line == "status 0" ]] && continue
+      shout "$line"
+      drifted=1
     done <"$probes/$number"
-    for key in "${!COMPILED_FOR[@]}"; do
-      [[ ${key% *} == "$host" ]] || continue
-      component=${key##* }
-      expected=${COMPILED_FOR[$key]}
-      version=${probed[$component]:-"- the probe said nothing"}
-      if [[ ${version%% *} == - ]]; then
-        shout "$host: cannot tell which $component it runs (${version#- }); this script was compiled for $expected"
-        drifted=1
-      elif [[ ${version%% *} != "$expected" ]]; then
-        shout "$host runs $component ${version%% *}; this script was compiled for $expected: run \`cutover gather\` and build again"
-        drifted=1
-      fi
-    done
   done
   if ((drifted)); then
     shout "nothing was changed on any host"
@@ -854,14 +840,15 @@ drift_guard() {
   fi
 }
 
-# Probes one host; its output, then `status N`, in $2.
+# Probes one host; what it said, then `status N`, in $2.
 probe_host() {
   local host=$1 out=$2 host_word status
   quote_into host_word "$host"
   if is_local "$host"; then
     CUTOVER_HOST=$host bash "$COMMAND_DIR/cutover_probe.sh" </dev/null >"$out" 2>/dev/null 8>&-
   else
-    timeout --kill-after=5 60 "${SSH[@]}" -- "$host" "bash -s" <"$COMMAND_DIR/cutover_probe.sh" >"$out" 2>/dev/null 8>&-
+    timeout --kill-after=5 60 "${SSH[@]}" -- "$host" "CUTOVER_HOST=$host_word bash -s" \
+      <"$COMMAND_DIR/cutover_probe.sh" >"$out" 2>/dev/null 8>&-
   fi
   status=$?
   printf 'status %s\n' "$status" >>"$out"
