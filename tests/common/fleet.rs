@@ -446,8 +446,11 @@ impl Fleet {
         assert!(status.success(), "the supervisor of {host} is gone: {}", self.diagnosis(host));
     }
 
+    /// Waits until `host` is up (or down); a request still pending after a few seconds gets
+    /// its signal again (a busy machine can lose one).
     fn wait_for(&self, host: &str, up: bool, timeout: Duration) {
         let started = Instant::now();
+        let mut signalled = Instant::now();
         while self.is_up(host) != up {
             assert!(
                 started.elapsed() < timeout,
@@ -455,6 +458,11 @@ impl Fleet {
                 if up { "up" } else { "down" },
                 self.diagnosis(host)
             );
+            if signalled.elapsed() > Duration::from_secs(3) {
+                let pid = self.host(host).supervisor.id().to_string();
+                let _ = Command::new("kill").args(["-USR1", &pid]).status();
+                signalled = Instant::now();
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -463,7 +471,21 @@ impl Fleet {
     fn diagnosis(&self, host: &str) -> String {
         let directory = &self.host(host).directory;
         let read = |name: &str| std::fs::read_to_string(directory.join(name)).unwrap_or_default();
-        format!("supervisor:\n{}\nsshd:\n{}", read("supervisor.log"), read("sshd.log"))
+        let pid = self.host(host).supervisor.id();
+        // The supervisor's state (R, S, Z…) and the requests it has not taken yet.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_else(|_| "gone".to_owned());
+        let mut pending: Vec<String> = std::fs::read_dir(directory)
+            .map(|entries| entries.flatten().map(|entry| entry.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        pending.retain(|name| name.starts_with("request.") || name.starts_with(".request."));
+        pending.sort();
+        format!(
+            "status: {}\nsupervisor {pid}: {}\npending requests: {pending:?}\nsupervisor:\n{}\nsshd:\n{}",
+            read("status").trim(),
+            state.trim(),
+            read("supervisor.log"),
+            read("sshd.log")
+        )
     }
 }
 
