@@ -310,6 +310,39 @@ struct ManifestFile {
     signing: Option<Signing>,
     /// Checksums of what the package ships.
     files: Option<BTreeMap<String, String>>,
+    /// Relative version rules between components, checked in every state of the rollout:
+    /// before the plan, after each batch, and after the plan (CUT022).
+    skew: Option<Vec<SkewRule>>,
+}
+
+/// How far one component may stand from another: `at_most`, or `behind` with `max_minor`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum SkewRule {
+    AtMost(AtMostSkew),
+    Behind(BehindSkew),
+}
+
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct AtMostSkew {
+    /// The component the rule constrains.
+    component: String,
+    /// The component it may never be newer than (whole versions compared), on the same host
+    /// where the host has both, otherwise on every host that has it.
+    at_most: String,
+}
+
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BehindSkew {
+    /// The component the rule constrains.
+    component: String,
+    /// The component it may never be newer than, and must share a major version with, on the
+    /// same host where the host has both, otherwise on every host that has it.
+    behind: String,
+    /// How many minor versions older than `behind` it may be.
+    max_minor: u64,
 }
 
 /// Whether installing the component needs a reboot.
@@ -530,6 +563,11 @@ mod tests {
         assert_eq!(properties(Kind::Manifest, Some("Component")), sorted(manifest::COMPONENT_FIELDS));
         assert_eq!(properties(Kind::Manifest, Some("ConfigKey")), sorted(manifest::CONFIG_FIELDS));
         assert_eq!(properties(Kind::Manifest, Some("Migration")), sorted(manifest::MIGRATION_FIELDS));
+        let mut skew = properties(Kind::Manifest, Some("AtMostSkew"));
+        skew.extend(properties(Kind::Manifest, Some("BehindSkew")));
+        skew.sort_unstable();
+        skew.dedup();
+        assert_eq!(skew, sorted(manifest::SKEW_FIELDS));
         assert_eq!(properties(Kind::Inventory, None), sorted(inventory::INVENTORY_FIELDS));
         assert_eq!(properties(Kind::Inventory, Some("Host")), sorted(inventory::HOST_FIELDS));
     }

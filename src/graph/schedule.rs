@@ -75,6 +75,21 @@ pub fn batches(step: &ResolvedStep<'_>) -> usize {
     }
 }
 
+/// The hosts of each batch of a step, in run order: its hosts in order, cut by its batch sizes
+/// (one batch of every host without `serial`). Lowering and CUT022 both cut batches here.
+#[must_use]
+pub fn host_batches<'s>(step: &'s ResolvedStep<'_>) -> Vec<&'s [String]> {
+    let sizes =
+        step.serial.as_ref().map_or_else(|| vec![step.hosts.len()], |serial| serial.batch_sizes(step.hosts.len()));
+    let mut batches = Vec::with_capacity(sizes.len());
+    let mut start = 0;
+    for size in sizes {
+        batches.push(&step.hosts[start..start + size]);
+        start += size;
+    }
+    batches
+}
+
 /// A step's estimate in whole seconds, rounded up; zero without one.
 fn estimate_seconds(step: &ResolvedStep<'_>) -> u64 {
     step.estimate.map_or(0, crate::model::Duration::seconds)

@@ -406,12 +406,10 @@ pub fn lower(checked: &Checked<'_>, sources: Vec<SourceInput>) -> LoweredPlan {
         let mut lowered_step = lower_step(checked, step_index, position + 1);
         let first_instance = instances.len();
         // The batch of each host, in host order: a ramp's sizes in order, the last repeating.
-        let batch_sizes =
-            step.serial.as_ref().map_or_else(|| vec![step.hosts.len()], |serial| serial.batch_sizes(step.hosts.len()));
-        let batch_of_host =
-            batch_sizes.iter().enumerate().flat_map(|(batch, &size)| std::iter::repeat_n(batch + 1, size));
-        for (host, batch) in step.hosts.iter().zip(batch_of_host) {
-            instances.push(lower_instance(checked, step_index, host, batch, instances.len() + 1));
+        for (batch, hosts) in schedule::host_batches(step).into_iter().enumerate() {
+            for host in hosts {
+                instances.push(lower_instance(checked, step_index, host, batch + 1, instances.len() + 1));
+            }
         }
         for instance in &mut instances[first_instance..] {
             instance.step_position = position;

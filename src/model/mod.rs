@@ -350,6 +350,8 @@ pub struct Manifest {
     pub migrations: Vec<Migration>,
     pub signing: Option<Signing>,
     pub files: Vec<(Spanned<String>, Spanned<String>)>,
+    /// `skew:` relative version rules, checked in every state of the rollout (CUT022).
+    pub skew: Vec<Skew>,
 }
 
 impl Manifest {
@@ -465,6 +467,66 @@ impl Component {
         std::iter::once(&self.version)
             .chain(self.upgrade_from.iter().flat_map(|edge| edge.via.iter()))
             .chain(self.required_stops.iter())
+    }
+}
+
+/// One `skew:` rule of the manifest: how far `component` may stand from another component,
+/// on the same host where it has both, otherwise against every host that has the other.
+#[derive(Clone, Debug)]
+pub struct Skew {
+    pub component: Spanned<String>,
+    pub limit: SkewLimit,
+    /// The whole rule, for labels.
+    pub span: Span,
+}
+
+/// What a `skew:` rule allows.
+#[derive(Clone, Debug)]
+pub enum SkewLimit {
+    /// `at_most: OTHER`: never newer than OTHER (semver order of the whole version).
+    AtMost(Spanned<String>),
+    /// `behind: OTHER, max_minor: N`: never newer than OTHER, of the same major, and at most N
+    /// minors older (Kubernetes' kubelet against kube-apiserver).
+    Behind { other: Spanned<String>, max_minor: Spanned<u64> },
+}
+
+impl Skew {
+    /// The component the rule measures against.
+    #[must_use]
+    pub fn other(&self) -> &Spanned<String> {
+        match &self.limit {
+            SkewLimit::AtMost(other) | SkewLimit::Behind { other, .. } => other,
+        }
+    }
+
+    /// Whether `version` of the component may stand beside `other` of the other one.
+    #[must_use]
+    pub fn allows(&self, version: &semver::Version, other: &semver::Version) -> bool {
+        match &self.limit {
+            SkewLimit::AtMost(_) => version <= other,
+            SkewLimit::Behind { max_minor, .. } => {
+                version.major == other.major
+                    && version.minor <= other.minor
+                    && other.minor - version.minor <= max_minor.value
+                    && version <= other
+            }
+        }
+    }
+
+    /// The rule as a phrase: "dten-agent is never newer than dten-core", "kubelet is at most 3
+    /// minors behind kube-apiserver".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.limit {
+            SkewLimit::AtMost(other) => format!("{} is never newer than {}", self.component.value, other.value),
+            SkewLimit::Behind { other, max_minor } => {
+                let minors = if max_minor.value == 1 { "minor" } else { "minors" };
+                format!(
+                    "{} is never newer than {} and at most {} {minors} behind it",
+                    self.component.value, other.value, max_minor.value
+                )
+            }
+        }
     }
 }
 

@@ -5,18 +5,20 @@ use indexmap::IndexMap;
 use crate::codes::{CUT001, CUT010};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Component, ConfigKey, LockMode, Manifest, Migration, Probe, Reboot, Requirement, Signing, Spanned, UpgradeEdge,
+    Component, ConfigKey, LockMode, Manifest, Migration, Probe, Reboot, Requirement, Signing, Skew, SkewLimit, Spanned,
+    UpgradeEdge,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::reader::Reader;
 use crate::syntax::yaml::Node;
 
 pub(crate) const MANIFEST_FIELDS: &[&str] =
-    &["package", "version", "components", "config", "migrations", "signing", "files"];
+    &["package", "version", "components", "config", "migrations", "signing", "files", "skew"];
 pub(crate) const COMPONENT_FIELDS: &[&str] =
     &["version", "requires", "units", "renamed_units", "reboot", "upgrade_from", "required_stops", "probe"];
 pub(crate) const CONFIG_FIELDS: &[&str] =
     &["component", "type", "since", "deprecated_in", "removed_in", "replaced_by", "required", "expect", "why"];
+pub(crate) const SKEW_FIELDS: &[&str] = &["component", "at_most", "behind", "max_minor"];
 pub(crate) const MIGRATION_FIELDS: &[&str] = &["id", "component", "lock", "estimate", "reversible"];
 
 /// Reads a manifest. `None` when the file is not a manifest at all.
@@ -76,6 +78,10 @@ pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic
                 .collect()
         })
         .unwrap_or_default();
+    let skew = fields
+        .get("skew")
+        .map(|node| reader.items(node, "`skew`").iter().filter_map(|item| read_skew(&mut reader, item)).collect())
+        .unwrap_or_default();
     for key in config.values() {
         let Some(owner) = key.component.as_ref() else { continue };
         if !components.contains_key(owner.as_str()) {
@@ -93,7 +99,7 @@ pub fn read_manifest(file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic
             );
         }
     }
-    Some(Manifest { file, package, version, components, config, migrations, signing, files })
+    Some(Manifest { file, package, version, components, config, migrations, signing, files, skew })
 }
 
 fn read_component(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) -> Option<Component> {
@@ -226,6 +232,64 @@ fn read_config_key(reader: &mut Reader<'_>, name: Spanned<String>, node: &Node) 
         why: reader.optional_string(&fields, "why"),
         name,
     })
+}
+
+/// `{ component: A, at_most: B }` or `{ component: A, behind: B, max_minor: N }`.
+fn read_skew(reader: &mut Reader<'_>, node: &Node) -> Option<Skew> {
+    let fields = reader.fields(node, SKEW_FIELDS, "a `skew` rule")?;
+    let component = reader.required_string(&fields, "component", "a `skew` rule")?;
+    let at_most = reader.optional_string(&fields, "at_most");
+    let behind = reader.optional_string(&fields, "behind");
+    let max_minor = reader
+        .parsed(&fields, "max_minor", "a whole number of minor versions, like 3", |text| text.parse::<u64>().ok());
+    let form = "write `{ component: A, at_most: B }` or `{ component: A, behind: B, max_minor: N }`";
+    let limit = match (at_most, behind, max_minor) {
+        (Some(other), None, None) => SkewLimit::AtMost(other),
+        (None, Some(other), Some(max_minor)) => SkewLimit::Behind { other, max_minor },
+        (None, Some(other), None) => {
+            if !fields.has("max_minor") {
+                reader.report(
+                    Diagnostic::new(
+                        CUT001,
+                        other.span,
+                        format!("the skew rule of `{}` has no `max_minor`", component.value),
+                    )
+                    .with_help("say how many minor versions it may be behind, like `max_minor: 3`"),
+                );
+            }
+            return None;
+        }
+        (Some(_), Some(other), _) => {
+            reader.report(
+                Diagnostic::new(
+                    CUT001,
+                    other.span,
+                    format!("the skew rule of `{}` has both `at_most` and `behind`", component.value),
+                )
+                .with_help(form),
+            );
+            return None;
+        }
+        (Some(_), None, Some(max_minor)) => {
+            reader.report(
+                Diagnostic::new(CUT001, max_minor.span, "`max_minor` goes with `behind`, not with `at_most`")
+                    .with_help(form),
+            );
+            return None;
+        }
+        (None, None, _) => {
+            reader.report(
+                Diagnostic::new(
+                    CUT001,
+                    component.span,
+                    format!("the skew rule of `{}` says no limit", component.value),
+                )
+                .with_help(form),
+            );
+            return None;
+        }
+    };
+    Some(Skew { component, limit, span: node.span })
 }
 
 fn read_migration(reader: &mut Reader<'_>, node: &Node) -> Option<Migration> {

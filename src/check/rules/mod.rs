@@ -43,6 +43,7 @@ rules! {
         missing_reboot => CUT019,
         unbounded_requirement => CUT020,
         goal_not_reached => CUT021,
+        unmet_during_rollout => CUT022,
         missing_rollback => CUT030,
         irreversible_without_snapshot => CUT031,
         effect_without_cleanup => CUT032,

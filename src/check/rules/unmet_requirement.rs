@@ -122,7 +122,7 @@ fn check_requirement(
 }
 
 /// Every host of the inventory, then any host only the plan names (such as `local`).
-fn every_host(inventory: &Inventory, flow: &Flow) -> Vec<String> {
+pub(super) fn every_host(inventory: &Inventory, flow: &Flow) -> Vec<String> {
     let mut hosts: Vec<String> = inventory.hosts.keys().cloned().collect();
     for hop in &flow.hops {
         if !inventory.hosts.contains_key(&hop.host) && !hosts.contains(&hop.host) {
