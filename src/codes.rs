@@ -117,6 +117,7 @@ registry! {
     CUT020 = "CUT020", "unbounded-requirement", Warning, "manifest requirement with no upper bound";
     CUT021 = "CUT021", "goal-not-reached", Error, "the `upgrade` goal is not reached on some host that has the component";
     CUT022 = "CUT022", "unmet-during-rollout", Error, "a requirement or `skew` rule is broken in some state during the rollout";
+    CUT023 = "CUT023", "no-gate-after-rolling", Warning, "a `serial` step with neither `gate` nor `verify`: nothing stops a bad batch reaching the next";
     CUT030 = "CUT030", "missing-rollback", Error, "mutating step with neither `rollback` nor `irreversible`";
     CUT031 = "CUT031", "irreversible-without-snapshot", Error, "irreversible step with no `snapshot` step before it";
     CUT032 = "CUT032", "effect-without-cleanup", Error, "`flag`, `webhook`, `credential` or `schedule` effect with no `cleanup`";

@@ -125,6 +125,38 @@ enum Backoff {
     Exponential,
 }
 
+/// A health check: `http` or `command`, checked every `interval` until it has passed `passes`
+/// times in a row (within `timeout`), then kept passing for `soak`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Gate {
+    /// The URL must answer with the status, its body matching the pattern.
+    http: Option<HttpCheck>,
+    /// A shell command that must exit 0.
+    command: Option<String>,
+    /// Time between two checks (10s unless given).
+    interval: Option<Duration>,
+    /// Consecutive passes needed (1 unless given).
+    #[schemars(range(min = 1))]
+    passes: Option<u32>,
+    /// How long the checks must keep passing once the passes are seen (none unless given).
+    soak: Option<Duration>,
+    /// How long to wait for the passes (5m unless given).
+    timeout: Option<Duration>,
+}
+
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct HttpCheck {
+    /// The URL to ask, `http://` or `https://`.
+    url: String,
+    /// The status expected (200 unless given).
+    #[schemars(range(min = 100, max = 599))]
+    status: Option<u16>,
+    /// A POSIX extended regular expression the body must match.
+    body: Option<String>,
+}
+
 /// `retries: 3`, or the full form.
 #[derive(JsonSchema)]
 #[serde(untagged)]
@@ -215,6 +247,9 @@ struct Step {
     serial: Option<Serial>,
     /// Failures tolerated before the rollout stops (Ansible's `max_fail_percentage`).
     max_fail: Option<HostsOrShare>,
+    /// A health check run on the batch's hosts after each batch (once without `serial`); a
+    /// gate that fails is a failure of the step.
+    gate: Option<Gate>,
     /// The step's side effects, added to its action's.
     effects: Option<Vec<Effect>>,
     /// An inline step that changes nothing, so needs no rollback.

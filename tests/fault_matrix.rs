@@ -169,7 +169,7 @@ fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
 }
 
 /// The steps a runner names as left done, not rolled back, on `host`, which it could not
-/// reach: the script's summary lists them as `[09/45] STEP @ HOST (HOST could not be
+/// reach: the script's summary lists them as `[09/42] STEP @ HOST (HOST could not be
 /// reached…)`, the playbook's last play as `!!! HOST could not be reached at …; not rolled
 /// back there: STEP, STEP`.
 fn left_on(runner: Runner, text: &str, host: &str) -> Vec<String> {

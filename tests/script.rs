@@ -202,7 +202,7 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     let output = rehearsal.run(&["--local"], Some(&format!("i{start_core}_run i{set_hybrid}_rollback")));
     assert_eq!(output.status.code(), Some(3), "{}", common::text(&output));
     let all = common::text(&output);
-    assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/45] set-hybrid @ app-1 failed")), "{all}");
+    assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/42] set-hybrid @ app-1 failed")), "{all}");
     assert!(all.contains("still done, not rolled back:"), "{all}");
     assert!(all.contains("stop-agent @ app-1"), "{all}");
     let trace = rehearsal.trace();
@@ -228,7 +228,7 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     // The journal still holds what was not rolled back, so --rollback can finish the job.
     let status = common::text(&rehearsal.run(&["--status"], None));
     assert!(status.contains("rolling back: a rerun or --rollback goes on rolling back, never forward"), "{status}");
-    assert!(status.contains(&format!("done      [{set_hybrid:02}/45] set-hybrid @ app-1")), "{status}");
+    assert!(status.contains(&format!("done      [{set_hybrid:02}/42] set-hybrid @ app-1")), "{status}");
 }
 
 /// A cleanup that fails is reported and the others still run; the run itself succeeded.
@@ -243,7 +243,7 @@ fn a_failing_cleanup_does_not_stop_the_others() {
     assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     assert!(
         common::text(&output)
-            .contains(&format!("cleanup 1 of [{flag}/45] enable-split-reads @ local failed (the others still run)")),
+            .contains(&format!("cleanup 1 of [{flag}/42] enable-split-reads @ local failed (the others still run)")),
         "{}",
         common::text(&output)
     );
@@ -385,7 +385,7 @@ fn dry_run_status_and_rollback() {
     let output = rehearsal.run(&["--local"], Some("i12_run"));
     assert_eq!(output.status.code(), Some(1));
     let status = rehearsal.run(&["--status"], None);
-    assert!(common::text(&status).contains("0 of 45 step instances done"), "{}", common::text(&status));
+    assert!(common::text(&status).contains("0 of 42 step instances done"), "{}", common::text(&status));
 
     // A full run, then --rollback undoes what it can. The run's cleanups removed its copies of
     // the config file, so its config edits cannot be undone any more: said, exit 3.

@@ -31,7 +31,8 @@ pub struct ScheduledStep {
     pub start_seconds: u64,
     /// How many batches its instances run in.
     pub batches: usize,
-    /// Its estimate in whole seconds (rounded up, zero without one) times its batches.
+    /// Its estimate in whole seconds (rounded up, zero without one), with its gate's expected
+    /// time, times its batches.
     pub duration_seconds: u64,
 }
 
@@ -46,9 +47,10 @@ pub fn schedule(steps: &[ResolvedStep<'_>], order: &[usize]) -> Schedule {
     for &index in order {
         let step = &steps[index];
         let batches = batches(step);
-        // A gate (`gate:`, with its `soak`) will run after each batch: its soak belongs here,
-        // added to the estimate once per batch.
-        let duration_seconds = estimate_seconds(step).saturating_mul(batches as u64);
+        // A gate runs after each batch: what a healthy batch spends in it (the checks before
+        // its last pass, then the soak) is added to the estimate once per batch.
+        let duration_seconds =
+            (estimate_seconds(step).saturating_add(gate_seconds(step))).saturating_mul(batches as u64);
         scheduled.push(ScheduledStep { step: index, start_seconds, batches, duration_seconds });
         start_seconds = start_seconds.saturating_add(duration_seconds);
     }
@@ -88,6 +90,12 @@ pub fn host_batches<'s>(step: &'s ResolvedStep<'_>) -> Vec<&'s [String]> {
         start += size;
     }
     batches
+}
+
+/// What a healthy batch of the step spends in its gate, in whole seconds; zero without one.
+#[must_use]
+pub fn gate_seconds(step: &ResolvedStep<'_>) -> u64 {
+    step.step.gate.as_ref().map_or(0, |gate| gate.value.expected_seconds())
 }
 
 /// A step's estimate in whole seconds, rounded up; zero without one.

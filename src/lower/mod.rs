@@ -5,6 +5,7 @@
 //! **Invariant:** the lowered plan is everything an emitter needs; emitters never look back at
 //! the model, the manifest or the checker.
 
+pub mod gate;
 mod noop;
 
 use std::fmt::Write as _;
@@ -291,6 +292,8 @@ pub struct LoweredStep {
     pub estimate_seconds: Option<u64>,
     pub timeout_seconds: Option<u64>,
     pub retries: Option<Retries>,
+    /// The health check run on the batch's hosts after each batch.
+    pub gate: Option<gate::LoweredGate>,
     pub arguments: IndexMap<String, ArgumentValue>,
 }
 
@@ -553,6 +556,7 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
             base_seconds: retries.base.map(crate::model::Duration::seconds),
             max_seconds: retries.max.map(crate::model::Duration::seconds),
         }),
+        gate: step.step.gate.as_ref().map(|written| gate::lower(&written.value)),
         arguments: step
             .arguments
             .iter()
@@ -746,8 +750,7 @@ mod tests {
     #[test]
     fn a_ramp_numbers_its_batches_in_order() {
         let inventory = "groups: { app: [a, b, c, d, e, f, g, h, i, j] }\nhosts: {}\n";
-        let plan =
-            "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n";
+        let plan = "steps:\n  - { id: roll, run: ./r.sh, rollback: ./u.sh, verify: ./v.sh, on: app, serial: [1, 10%, 50%], estimate: 1m }\n";
         let compilation = compile_body(plan, DTEN_MANIFEST, inventory);
         assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
         let lowered = compilation.lowered.expect("lowers");

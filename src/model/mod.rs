@@ -92,9 +92,66 @@ pub struct Step {
     pub serial: Option<Spanned<Serial>>,
     /// The failure budget: how many of the step's hosts may fail before the plan fails.
     pub max_fail: Option<Spanned<MaxFail>>,
+    /// A health check run after each batch of the step (once without `serial`).
+    pub gate: Option<Spanned<Gate>>,
     pub effects: Vec<Spanned<Effect>>,
     /// Inline steps may declare themselves read-only, as actions do.
     pub readonly: Option<Spanned<bool>>,
+}
+
+/// `gate:` on a step: a check run on every host of a batch once the batch is done, until it has
+/// passed `passes` times in a row within `timeout`, then kept passing for `soak`. A gate that
+/// fails is a failure of the step (docs/language.md, "Gates").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gate {
+    pub check: GateCheck,
+    pub interval: Option<Duration>,
+    pub passes: Option<u32>,
+    pub soak: Option<Duration>,
+    pub timeout: Option<Duration>,
+}
+
+impl Gate {
+    /// Seconds between two checks (10 s unless written).
+    pub const DEFAULT_INTERVAL: u64 = 10;
+    /// Seconds the gate waits for its passes (5 minutes unless written).
+    pub const DEFAULT_TIMEOUT: u64 = 300;
+
+    #[must_use]
+    pub fn interval_seconds(&self) -> u64 {
+        self.interval.map_or(Self::DEFAULT_INTERVAL, Duration::seconds)
+    }
+
+    #[must_use]
+    pub fn passes(&self) -> u32 {
+        self.passes.unwrap_or(1).max(1)
+    }
+
+    #[must_use]
+    pub fn soak_seconds(&self) -> u64 {
+        self.soak.map_or(0, Duration::seconds)
+    }
+
+    #[must_use]
+    pub fn timeout_seconds(&self) -> u64 {
+        self.timeout.map_or(Self::DEFAULT_TIMEOUT, Duration::seconds)
+    }
+
+    /// What a healthy batch spends in the gate: the checks before its last pass, then the soak.
+    #[must_use]
+    pub fn expected_seconds(&self) -> u64 {
+        u64::from(self.passes() - 1) * self.interval_seconds() + self.soak_seconds()
+    }
+}
+
+/// What a gate checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GateCheck {
+    /// The URL answers with `status` (200 unless written), its body matching `body` (a POSIX
+    /// extended regular expression) when one is given.
+    Http { url: Spanned<String>, status: Option<u16>, body: Option<Spanned<String>> },
+    /// The command exits 0.
+    Command(Spanned<String>),
 }
 
 /// `max_fail`: how many of a step's hosts may fail (a count, or a share of its hosts) before the

@@ -6,8 +6,8 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{
-    Action, BadBatchSize, BatchSize, Call, Commands, Duration, Effect, MaxFail, Param, ParamType, Phase, Retries,
-    Serial, Spanned, Step, Tuning, Undo,
+    Action, BadBatchSize, BatchSize, Call, Commands, Duration, Effect, Gate, GateCheck, MaxFail, Param, ParamType,
+    Phase, Retries, Serial, Spanned, Step, Tuning, Undo,
 };
 use crate::source::Span;
 
@@ -28,9 +28,16 @@ pub const STEP_FIELDS: &[&str] = &[
     "on",
     "serial",
     "max_fail",
+    "gate",
     "effects",
     "readonly",
 ];
+
+/// The fields of a gate, in the order the canonical forms write them (the DSL writes `http`'s
+/// `status` and `body` as fields of their own).
+pub const GATE_FIELDS: &[&str] = &["http", "command", "interval", "passes", "soak", "timeout"];
+/// The fields of a gate's `http` check.
+pub const HTTP_FIELDS: &[&str] = &["url", "status", "body"];
 
 /// The fields of an action definition.
 pub const ACTION_FIELDS: &[&str] = &[
@@ -86,8 +93,24 @@ pub struct StepParts {
     pub on: Option<Spanned<String>>,
     pub serial: Option<Spanned<Serial>>,
     pub max_fail: Option<Spanned<MaxFail>>,
+    pub gate: Option<Spanned<Gate>>,
     pub effects: Vec<Spanned<String>>,
     pub readonly: Option<Spanned<bool>>,
+}
+
+/// What a front end read of a gate: `url`, `status` and `body` are `http`'s.
+#[derive(Debug, Default)]
+pub struct GateParts {
+    /// Where `http` was written, when it was.
+    pub http: Option<Span>,
+    pub url: Option<Spanned<String>>,
+    pub status: Option<Spanned<String>>,
+    pub body: Option<Spanned<String>>,
+    pub command: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub passes: Option<Spanned<String>>,
+    pub soak: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
 }
 
 /// What a front end read of an action definition.
@@ -120,6 +143,7 @@ pub fn step(parts: StepParts, form: Form, diagnostics: &mut Vec<Diagnostic>) -> 
         on,
         serial,
         max_fail,
+        gate,
         effects,
         readonly,
     } = parts;
@@ -173,9 +197,98 @@ pub fn step(parts: StepParts, form: Form, diagnostics: &mut Vec<Diagnostic>) -> 
         on,
         serial,
         max_fail,
+        gate,
         effects: self::effects(effects, diagnostics),
         readonly,
     }
+}
+
+/// A gate from its parts: exactly one check (`http` with a `url`, or `command`), a status
+/// between 100 and 599, at least one pass, checks at least a second apart.
+pub fn gate(parts: GateParts, span: Span, form: Form, diagnostics: &mut Vec<Diagnostic>) -> Option<Spanned<Gate>> {
+    let GateParts { http, url, status, body, command, interval, passes, soak, timeout } = parts;
+    let (http_syntax, command_syntax) = match form {
+        Form::Yaml => ("`http: { url: URL }`", "`command: \"…\"`"),
+        Form::Dsl => ("`http \"URL\"`", "`command \"…\"`"),
+    };
+    let check = match (http, command) {
+        (Some(http), Some(command)) => {
+            diagnostics.push(
+                Diagnostic::new(CUT001, command.span, "a gate checks one thing: `http` or `command`, not both")
+                    .with_label(http, "`http` given here")
+                    .with_help("split it: one of them here, the other as a `verify` or a step of its own"),
+            );
+            return None;
+        }
+        (None, None) => {
+            let stray = url.as_ref().or(status.as_ref()).or(body.as_ref()).map_or(span, |field| field.span);
+            diagnostics.push(
+                Diagnostic::new(CUT001, stray, "`gate` has nothing to check")
+                    .with_help(format!("add {http_syntax} or {command_syntax}")),
+            );
+            return None;
+        }
+        (None, Some(command)) => {
+            if let Some(stray) = status.as_ref().or(body.as_ref()) {
+                diagnostics.push(
+                    Diagnostic::new(CUT001, stray.span, "`status` and `body` belong to an `http` check")
+                        .with_help("a command passes when it exits 0: test its output in the command"),
+                );
+                return None;
+            }
+            GateCheck::Command(command)
+        }
+        (Some(http), None) => {
+            let Some(url) = url else {
+                diagnostics.push(
+                    Diagnostic::new(CUT001, http, "`http` has no `url`").with_help(format!("write {http_syntax}")),
+                );
+                return None;
+            };
+            if !(url.value.starts_with("http://") || url.value.starts_with("https://")) {
+                diagnostics.push(wrong_form(&url, "a URL starting with http:// or https://"));
+                return None;
+            }
+            let status = match status {
+                Some(text) => match text.value.parse::<u16>() {
+                    Ok(code) if (100..=599).contains(&code) => Some(code),
+                    _ => {
+                        diagnostics.push(wrong_form(&text, "an HTTP status from 100 to 599"));
+                        return None;
+                    }
+                },
+                None => None,
+            };
+            GateCheck::Http { url, status, body }
+        }
+    };
+    let passes = match passes {
+        Some(text) => match text.value.parse::<u32>() {
+            Ok(count) if count >= 1 => Some(count),
+            _ => {
+                diagnostics.push(wrong_form(&text, "a number of passes, 1 or more"));
+                return None;
+            }
+        },
+        None => None,
+    };
+    if let Some(interval) = interval.as_ref().filter(|interval| interval.value.seconds() == 0) {
+        diagnostics.push(
+            Diagnostic::new(CUT001, interval.span, "a gate's checks must be at least a second apart")
+                .with_help("write `interval: 1s` or more"),
+        );
+        return None;
+    }
+    Some(Spanned::new(
+        Gate {
+            check,
+            interval: interval.map(|interval| interval.value),
+            passes,
+            soak: soak.map(|soak| soak.value),
+            timeout: timeout.map(|timeout| timeout.value),
+        },
+        span,
+    ))
 }
 
 /// An action from its parts: it must run something (CUT001); its `estimate` is a duration or

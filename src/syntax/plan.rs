@@ -3,10 +3,10 @@
 use crate::codes::{CUT001, CUT002};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    Action, Argument, Backoff, Call, Library, MaxFail, Param, Phase, Plan, Retries, Serial, Spanned, Step,
+    Action, Argument, Backoff, Call, Gate, Library, MaxFail, Param, Phase, Plan, Retries, Serial, Spanned, Step,
 };
 use crate::source::FileId;
-use crate::syntax::build::{self, ActionParts, Form, Keyed, StepParts, WrittenCommands};
+use crate::syntax::build::{self, ActionParts, Form, GateParts, Keyed, StepParts, WrittenCommands};
 use crate::syntax::reader::{Fields, Reader};
 use crate::syntax::yaml::{Node, NodeKind};
 
@@ -154,10 +154,32 @@ fn read_step(reader: &mut Reader<'_>, node: &Node, phase: Phase) -> Option<Step>
         on: reader.optional_string(&fields, "on"),
         serial: fields.get("serial").and_then(|node| read_serial(reader, node)),
         max_fail: reader.parsed(&fields, "max_fail", "a host count like 1 or a share like 25%", MaxFail::parse),
+        gate: fields.get("gate").and_then(|node| read_gate(reader, node)),
         effects: reader.strings(&fields, "effects"),
         readonly: reader.boolean(&fields, "readonly"),
     };
     Some(build::step(parts, Form::Yaml, reader.diagnostics))
+}
+
+/// `gate: { http: { url, status, body } | command, interval, passes, soak, timeout }`.
+fn read_gate(reader: &mut Reader<'_>, node: &Node) -> Option<Spanned<Gate>> {
+    let fields = reader.fields(node, build::GATE_FIELDS, "`gate`")?;
+    let mut parts = GateParts {
+        command: reader.optional_string(&fields, "command"),
+        interval: reader.duration(&fields, "interval"),
+        passes: reader.optional_string(&fields, "passes"),
+        soak: reader.duration(&fields, "soak"),
+        timeout: reader.duration(&fields, "timeout"),
+        ..GateParts::default()
+    };
+    if let Some((key, http)) = fields.entry("http") {
+        parts.http = Some(key.span);
+        let http = reader.fields(http, build::HTTP_FIELDS, "a gate's `http`")?;
+        parts.url = reader.optional_string(&http, "url");
+        parts.status = reader.optional_string(&http, "status");
+        parts.body = reader.optional_string(&http, "body");
+    }
+    build::gate(parts, node.span, Form::Yaml, reader.diagnostics)
 }
 
 /// `serial`: one batch size, or a ramp (`[1, 10%, 50%]`) with every entry checked where it is

@@ -44,6 +44,7 @@ rules! {
         unbounded_requirement => CUT020,
         goal_not_reached => CUT021,
         unmet_during_rollout => CUT022,
+        no_gate_after_rolling => CUT023,
         missing_rollback => CUT030,
         irreversible_without_snapshot => CUT031,
         effect_without_cleanup => CUT032,

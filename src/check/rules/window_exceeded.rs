@@ -140,7 +140,14 @@ fn heaviest(schedule: &Schedule) -> Vec<schedule::ScheduledStep> {
 
 /// "takes 5m", or "takes 5m × 3 batches = 15m" for a rolling step.
 fn describe(step: &ResolvedStep<'_>, scheduled: &schedule::ScheduledStep) -> String {
-    let estimate = seconds(step.estimate.map_or(0, Duration::seconds));
+    let mut estimate = seconds(step.estimate.map_or(0, Duration::seconds)).to_string();
+    let gate = schedule::gate_seconds(step);
+    if gate > 0 {
+        estimate = format!("{estimate} + its gate {}", seconds(gate));
+        if scheduled.batches > 1 {
+            estimate = format!("({estimate})");
+        }
+    }
     match scheduled.batches {
         1 => format!("takes {estimate}"),
         batches => format!("takes {estimate} × {batches} batches = {}", seconds(scheduled.duration_seconds)),
@@ -192,7 +199,8 @@ mod tests {
 
     #[test]
     fn the_check_and_the_lowered_plan_agree() {
-        let fits = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, on: app, serial: 1, estimate: 5m }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, estimate: 30m }\n";
+        // Step `a`: (4m and a gate of 1m soak) × 3 batches = 15m.
+        let fits = "window: 1h\nbuffer: 25%\nsteps:\n  - { id: a, run: ./a.sh, rollback: ./b.sh, on: app, serial: 1, estimate: 4m, gate: { command: ./ok.sh, soak: 1m } }\n  - { id: b, run: ./a.sh, rollback: ./b.sh, estimate: 30m }\n";
         let compilation = compile_body(fits, DTEN_MANIFEST, THREE_HOSTS);
         assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
         let lowered = compilation.lowered.expect("lowers");

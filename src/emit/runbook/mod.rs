@@ -353,6 +353,9 @@ fn steps(plan: &LoweredPlan, times: &Times<'_>, rollback: &RollbackItems, out: &
             }
         }
         out.push('\n');
+        if let Some(gate) = &step.gate {
+            gate_items(plan, step, gate, out);
+        }
         let mut groups = groups(plan, step);
         groups.retain(|(_, instance)| instance.noop.is_none());
         let several = groups.len() > 1;
@@ -375,6 +378,26 @@ fn steps(plan: &LoweredPlan, times: &Times<'_>, rollback: &RollbackItems, out: &
             }
         }
     }
+}
+
+/// A gate: what it checks, then a box for each batch, which the next batch waits for.
+fn gate_items(plan: &LoweredPlan, step: &LoweredStep, gate: &crate::lower::gate::LoweredGate, out: &mut String) {
+    let when = if step.batches > 1 { "after each batch, on its hosts" } else { "once every host is done" };
+    let _ =
+        writeln!(out, "**Gate** ({when}): {}. A gate that fails is a failure of this step.\n", prose(&gate.describe()));
+    let instances = plan.instances_of(step);
+    for batch in 1..=step.batches {
+        let hosts: Vec<&str> = instances
+            .iter()
+            .filter(|instance| instance.batch == batch)
+            .map(|instance| instance.host.as_str())
+            .collect();
+        let next = if batch < step.batches { ", before the next batch starts" } else { "" };
+        let _ = writeln!(out, "- [ ] gate passed on {}{next}", prose(&hosts.join(", ")));
+    }
+    out.push_str("\n<details><summary>gate command</summary>\n\n");
+    block(out, "Gate", &gate.run);
+    out.push_str("</details>\n\n");
 }
 
 /// The verifies, the rollback (or why there is none) and the cleanups of an instance.

@@ -26,7 +26,8 @@ pub fn emit(plan: &LoweredPlan) -> String {
     let _ = writeln!(out, "readonly TOTAL={}", plan.instances.len());
     out.push_str(
         "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() \
-         VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()\n\n",
+         VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=() GATE=() \
+         GATETIME=()\n\n",
     );
     usage(plan, &mut out);
     dry_run(plan, &mut out);
@@ -119,6 +120,9 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
         for verify in &instance.verify {
             command_lines(&mut text, "verify:", verify);
         }
+        if let Some(gate) = &step.gate {
+            command_lines(&mut text, "gate:", &format!("once the batch is done: {}", comment(&gate.describe())));
+        }
         match plan.undo_of(instance) {
             Undo::Rollback(rollback) => command_lines(&mut text, "rollback:", rollback),
             Undo::Irreversible(reason) => {
@@ -182,6 +186,10 @@ fn instance_section(plan: &LoweredPlan) -> String {
                 out.push_str(", preflight");
             }
             out.push('\n');
+            if let Some(gate) = &step.gate {
+                let _ = writeln!(out, "# Its gate, after each batch: {}", comment(&gate.describe()));
+                function(&mut out, &format!("s{}_gate", step.position), &gate.run);
+            }
             previous_step = &step.id;
         }
         let index = instance.index;
@@ -218,10 +226,12 @@ fn instance_section(plan: &LoweredPlan) -> String {
         );
         let _ = writeln!(
             out,
-            "BATCH[{index}]={} MAXFAIL[{index}]={} REBOOT[{index}]={}",
+            "BATCH[{index}]={} MAXFAIL[{index}]={} REBOOT[{index}]={} GATE[{index}]={} GATETIME[{index}]={}",
             instance.batch,
             step.max_fail_hosts,
             u8::from(step.effects.contains(&"reboot")),
+            if step.gate.is_some() { step.position } else { 0 },
+            step.gate.as_ref().map_or(0, |gate| gate.bound_seconds),
         );
         let _ = writeln!(
             out,

@@ -230,6 +230,9 @@ show_output() {
 #   rollback           the run rolls back from here on; a rerun resumes rolling back
 #   undo N             instance N's rollback is about to run
 #   undone N / undo-failed N / undo-unreachable N
+#   gate N             the gate of instance N's step is about to check N's host
+#   gated N / gate-failed N / gate-unreachable N
+#                      the gate passed there, or failed (instance N counts as failed)
 #   dropped HOST       a host failed within max_fail: rolled back, and out of the run
 #   complete / rolled-back   the run ended
 #
@@ -237,7 +240,7 @@ show_output() {
 # break at its end) is ignored.
 
 declare -a STATE=() DONE_ORDER=() STARTED_ORDER=() FAILED=() FAIL_KIND=()
-declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=()
+declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=() GATED=()
 MODE=new
 BY_HAND=0
 
@@ -251,6 +254,7 @@ reset_state() {
   BROKEN=()
   UNREACHED=()
   FAILS_OF_STEP=()
+  GATED=()
   MODE=new
   RUN_ID=""
 }
@@ -282,6 +286,12 @@ load_journal() {
         DONE_ORDER+=("$argument")
         ;;
       failed | unreachable) failure "$argument" "$event" ;;
+      gated) GATED[$argument]=1 ;;
+      gate-failed)
+        failure "$argument" failed
+        FAIL_KIND[argument]="gate failed"
+        ;;
+      gate-unreachable) failure "$argument" unreachable ;;
       rollback) MODE=rollback ;;
       undo) STATE[argument]=undoing ;;
       undone) STATE[argument]=undone ;;
@@ -370,7 +380,7 @@ write_runner_file() {
     declare -p TOTAL LOCAL_MODE RUN_ID OUTPUT_DIR COMMAND_DIR CUTOVER_STATE_DIR CUTOVER_REMOTE_STATE_DIR \
       UNREACHABLE SSH
     declare -f say shout label is_local quote_into run_on boot_id await_reboot delay_before verify_instance \
-      try_instance attempt show_output
+      try_instance attempt show_output gate_instance
   } >"$JOB_DIR/runner.sh"
 }
 
@@ -445,7 +455,11 @@ take_outcome() {
     return 1
   fi
   unset "RUNNING[$index]"
-  outcome "$index" "$status"
+  if [[ $index == g* ]]; then
+    gate_outcome "${index#g}" "$status"
+  else
+    outcome "$index" "$status"
+  fi
 }
 
 # Records the outcome of every running instance that has finished, without waiting.
@@ -505,6 +519,9 @@ run_batch() {
   while ((${#RUNNING[@]} > 0)); do
     take_outcome wait
   done
+  if ((GATE[first] > 0)) && { ((${#FAILED[@]} == failed_before)) || within_budget "$first"; }; then
+    gate_batch "$first" "$last"
+  fi
   ((${#FAILED[@]} == failed_before)) && return 0
   within_budget "$first" || return 1
   # Within the budget: each failed host is rolled back and leaves the run.
@@ -513,6 +530,89 @@ run_batch() {
     drop_host "${HOST[${FAILED[position]}]}"
   done
   return 0
+}
+
+# --- gates -----------------------------------------------------------------------------------
+#
+# A step's gate (`gate:`) runs after each of its batches, on every host of the batch whose
+# instance is done (all at once, at most PARALLEL at a time): one command, `s<POSITION>_gate`,
+# which checks until the gate has passed or failed and prints a line per check into the
+# instance's log. A gate that fails there is a failure of that instance, counted against
+# max_fail as any other. A rerun gates again what the journal shows done but not gated.
+
+# Checks the gate of instance N's step on its host; prints its progress lines. Runs in a job.
+gate_instance() {
+  local index=$1 status started=$SECONDS
+  label "$index"
+  say "$LABEL … gate: checking"
+  TIMEOUT[index]=${GATETIME[index]}
+  run_on "$index" "s${GATE[index]}_gate"
+  status=$?
+  if ((status == 0)); then
+    say "$LABEL … gate passed ($((SECONDS - started))s)"
+    return 0
+  fi
+  if ((status == UNREACHABLE)); then
+    say "$LABEL … gate: UNREACHABLE ($((SECONDS - started))s)"
+  else
+    say "$LABEL … gate FAILED ($((SECONDS - started))s)"
+  fi
+  show_output "$index"
+  return "$status"
+}
+
+# The job file of the gate of instance N.
+write_gate_job() {
+  local index=$1 name
+  {
+    for name in STEP HOST GATE GATETIME; do
+      local -n values=$name
+      printf '%s[%d]=%q\n' "$name" "$index" "${values[index]}"
+      unset -n values
+    done
+    declare -f "s${GATE[index]}_gate"
+    printf 'gate_instance %d\nprintf "%%s %%s\\n" g%d "$?" >&6\n' "$index" "$index"
+  } >"$JOB_DIR/g$index.sh"
+}
+
+# Runs the gate of the batch FIRST..LAST on each host whose instance is done and not gated.
+gate_batch() {
+  local first=$1 last=$2 index
+  for ((index = first; index <= last; index++)); do
+    [[ ${STATE[index]:-} == "done" && -z ${NOOP[index]} && -z ${GATED[$index]:-} ]] || continue
+    [[ -n ${DROPPED[${HOST[index]}]:-} ]] && continue
+    reap_finished
+    while ((${#RUNNING[@]} >= PARALLEL)); do
+      take_outcome wait
+    done
+    start_launcher
+    record gate "$index"
+    write_gate_job "$index"
+    printf '%s\n' "$JOB_DIR/g$index.sh" >&"$LAUNCH_IN"
+    RUNNING[g$index]=1
+  done
+  while ((${#RUNNING[@]} > 0)); do
+    take_outcome wait
+  done
+}
+
+gate_outcome() {
+  local index=$1 status=$2
+  case $status in
+    0)
+      record gated "$index"
+      GATED[$index]=1
+      ;;
+    "$UNREACHABLE")
+      record gate-unreachable "$index"
+      failure "$index" unreachable
+      ;;
+    *)
+      record gate-failed "$index"
+      failure "$index" failed
+      FAIL_KIND[index]="gate failed"
+      ;;
+  esac
 }
 
 # --- undoing -------------------------------------------------------------------------------

@@ -184,6 +184,17 @@ fn words(rule: Rule) -> Option<&'static str> {
         Rule::effects | Rule::kw_effects => "`effects`",
         Rule::effect => "an effect like snapshot",
         Rule::readonly | Rule::kw_readonly => "`readonly`",
+        Rule::gate | Rule::kw_gate => "`gate`",
+        Rule::gate_field | Rule::gate_key => {
+            "a gate field: `http`, `status`, `body`, `command`, `interval`, `passes`, `soak` or `timeout`"
+        }
+        Rule::kw_http => "`http`",
+        Rule::kw_status => "`status`",
+        Rule::kw_body => "`body`",
+        Rule::kw_command => "`command`",
+        Rule::kw_interval => "`interval`",
+        Rule::kw_passes => "`passes`",
+        Rule::kw_soak => "`soak`",
         Rule::boolean => "`true` or `false`",
         Rule::param => "a parameter like `target: release`",
         Rule::param_name => "a parameter name",

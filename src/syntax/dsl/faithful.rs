@@ -351,6 +351,7 @@ impl Anchors {
         }
         self.commands(owner, &step.commands);
         self.tuning(owner, &step.tuning);
+        self.add_optional(owner, "gate", step.gate.as_ref());
         self.effects(owner, &step.effects);
         self.add_optional(owner, "readonly", step.readonly.as_ref());
     }

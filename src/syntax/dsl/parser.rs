@@ -385,6 +385,7 @@ impl DslReader<'_> {
             on: fields.on,
             serial: fields.serial,
             max_fail: fields.max_fail,
+            gate: fields.gate,
             effects: fields.effects,
             readonly: fields.readonly,
         };

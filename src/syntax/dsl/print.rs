@@ -9,7 +9,7 @@
 
 use super::comments::Comments;
 use super::quote::{dsl_string, dsl_word};
-use crate::model::{Action, Commands, Library, Plan, Retries, Step, Tuning, Undo};
+use crate::model::{Action, Commands, Gate, GateCheck, Library, Plan, Retries, Step, Tuning, Undo};
 use std::fmt::Write as _;
 
 /// A plan as canonical DSL text.
@@ -242,6 +242,14 @@ impl Printer<'_> {
             command_lines(&step.commands, &mut lines);
             tuning_lines(&step.tuning, &mut lines);
         }
+        if let Some(gate) = &step.gate {
+            lines.push(Line {
+                keyword: "gate",
+                value: gate_text(&gate.value),
+                start: gate.span.start,
+                end: gate.span.end,
+            });
+        }
         effect_lines(&step.effects, &mut lines);
         if let Some(readonly) = &step.readonly {
             let value = if readonly.value { String::new() } else { "false".to_owned() };
@@ -377,6 +385,39 @@ fn retries_text(retries: &Retries) -> String {
     if let Some(max) = retries.max {
         let _ = write!(text, " max {max}");
     }
+    text
+}
+
+/// `{ http "URL" status 200 passes 3 }`: a gate on one line.
+fn gate_text(gate: &Gate) -> String {
+    let mut text = String::from("{");
+    match &gate.check {
+        GateCheck::Http { url, status, body } => {
+            let _ = write!(text, " http {}", dsl_word(&url.value));
+            if let Some(status) = status {
+                let _ = write!(text, " status {status}");
+            }
+            if let Some(body) = body {
+                let _ = write!(text, " body {}", dsl_string(&body.value));
+            }
+        }
+        GateCheck::Command(command) => {
+            let _ = write!(text, " command {}", dsl_string(&command.value));
+        }
+    }
+    if let Some(interval) = gate.interval {
+        let _ = write!(text, " interval {interval}");
+    }
+    if let Some(passes) = gate.passes {
+        let _ = write!(text, " passes {passes}");
+    }
+    if let Some(soak) = gate.soak {
+        let _ = write!(text, " soak {soak}");
+    }
+    if let Some(timeout) = gate.timeout {
+        let _ = write!(text, " timeout {timeout}");
+    }
+    text.push_str(" }");
     text
 }
 

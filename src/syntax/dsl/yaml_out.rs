@@ -179,6 +179,9 @@ impl Printer<'_> {
             self.field(indent, "after", &format!("[{}]", items.join(", ")), Span { end: last.span.end, ..first.span });
         }
         self.tuning(indent, &step.tuning);
+        if let Some(gate) = &step.gate {
+            self.field(indent, "gate", &gate_flow(&gate.value), gate.span);
+        }
         self.effects(indent, &step.effects);
         if let Some(readonly) = &step.readonly {
             self.field(indent, "readonly", if readonly.value { "true" } else { "false" }, readonly.span);
@@ -283,4 +286,23 @@ impl Printer<'_> {
             self.out.push_str("readonly: true\n");
         }
     }
+}
+
+/// `{ http: { url: "…", status: 200 }, passes: 3 }`: a gate as a flow mapping.
+fn gate_flow(gate: &crate::model::Gate) -> String {
+    let mut parts = Vec::new();
+    match &gate.check {
+        crate::model::GateCheck::Http { url, status, body } => {
+            let mut http = vec![format!("url: {}", yaml_scalar(&url.value))];
+            http.extend(status.map(|status| format!("status: {status}")));
+            http.extend(body.as_ref().map(|body| format!("body: {}", yaml_string(&body.value))));
+            parts.push(format!("http: {{ {} }}", http.join(", ")));
+        }
+        crate::model::GateCheck::Command(command) => parts.push(format!("command: {}", yaml_string(&command.value))),
+    }
+    parts.extend(gate.interval.map(|interval| format!("interval: {interval}")));
+    parts.extend(gate.passes.map(|passes| format!("passes: {passes}")));
+    parts.extend(gate.soak.map(|soak| format!("soak: {soak}")));
+    parts.extend(gate.timeout.map(|timeout| format!("timeout: {timeout}")));
+    format!("{{ {} }}", parts.join(", "))
 }

@@ -7,9 +7,9 @@ use pest::iterators::Pair;
 use super::{DslReader, Rule, first_word};
 use crate::codes::CUT001;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Backoff, Duration, MaxFail, Retries, Serial, Spanned};
+use crate::model::{Backoff, Duration, Gate, MaxFail, Retries, Serial, Spanned};
 use crate::source::Span;
-use crate::syntax::build;
+use crate::syntax::build::{self, Form, GateParts};
 
 /// Every field a step or an action block can set, before they are put together.
 #[derive(Default)]
@@ -27,6 +27,7 @@ pub(super) struct Fields {
     pub(super) on: Option<Spanned<String>>,
     pub(super) serial: Option<Spanned<Serial>>,
     pub(super) max_fail: Option<Spanned<MaxFail>>,
+    pub(super) gate: Option<Spanned<Gate>>,
     pub(super) after: Option<Vec<Spanned<String>>>,
     /// Where each field was written, to report one given twice.
     pub(super) seen: Vec<(&'static str, Span)>,
@@ -85,6 +86,7 @@ impl DslReader<'_> {
                 (Rule::estimate, Some(value)) => fields.estimate = Some(self.text(value)),
                 (Rule::timeout, Some(value)) => fields.timeout = self.duration(value),
                 (Rule::retries, Some(_)) => fields.retries = self.retries(span, values),
+                (Rule::gate, _) => fields.gate = self.gate(span, values),
                 (Rule::effects, _) => {
                     fields.effects = values
                         .into_iter()
@@ -148,6 +150,60 @@ impl DslReader<'_> {
     }
 }
 
+impl DslReader<'_> {
+    /// `gate { http "URL" status 200 … }`: each field once, unknown ones reported.
+    fn gate(&mut self, span: Span, values: Vec<Pair<'_, Rule>>) -> Option<Spanned<Gate>> {
+        let mut parts = GateParts::default();
+        let mut seen = Vec::new();
+        let known = ["http", "status", "body", "command", "interval", "passes", "soak", "timeout"];
+        for field in values {
+            match field.as_rule() {
+                Rule::unknown_field => {
+                    self.unknown(&field, "`gate`", &known);
+                    continue;
+                }
+                Rule::gate_field => {}
+                _ => continue,
+            }
+            let field_span = self.span(&field);
+            let mut inner = field.into_inner();
+            let (Some(key), Some(value)) = (inner.next(), inner.next()) else { continue };
+            let Some(name) = key.into_inner().next().map(|keyword| gate_key(keyword.as_rule())) else { continue };
+            if !self.first_time(&mut seen, name, field_span) {
+                continue;
+            }
+            match name {
+                "http" => {
+                    parts.http = Some(Span { end: field_span.start + 4, ..field_span });
+                    parts.url = Some(self.text(value));
+                }
+                "status" => parts.status = Some(self.text(value)),
+                "body" => parts.body = Some(self.text(value)),
+                "command" => parts.command = Some(self.text(value)),
+                "interval" => parts.interval = self.duration(value),
+                "passes" => parts.passes = Some(self.text(value)),
+                "soak" => parts.soak = self.duration(value),
+                _ => parts.timeout = self.duration(value),
+            }
+        }
+        build::gate(parts, span, Form::Dsl, self.diagnostics)
+    }
+}
+
+/// The name of a gate field by its keyword.
+fn gate_key(rule: Rule) -> &'static str {
+    match rule {
+        Rule::kw_http => "http",
+        Rule::kw_status => "status",
+        Rule::kw_body => "body",
+        Rule::kw_command => "command",
+        Rule::kw_interval => "interval",
+        Rule::kw_passes => "passes",
+        Rule::kw_soak => "soak",
+        _ => "timeout",
+    }
+}
+
 /// The keyword of a field rule.
 fn field_name(rule: Rule) -> Option<&'static str> {
     Some(match rule {
@@ -159,6 +215,7 @@ fn field_name(rule: Rule) -> Option<&'static str> {
         Rule::estimate => "estimate",
         Rule::timeout => "timeout",
         Rule::retries => "retries",
+        Rule::gate => "gate",
         Rule::effects => "effects",
         Rule::readonly => "readonly",
         Rule::on_clause => "on",
