@@ -119,7 +119,7 @@ done"
 }
 
 impl LoweredGate {
-    /// The gate in words: "http://localhost:8080/health answers 200, 3 times in a row (every
+    /// The gate in words: "`http://localhost:8080/health` answers 200, 3 times in a row (every
     /// 5s, within 5m), then for 30s".
     #[must_use]
     pub fn describe(&self) -> String {
