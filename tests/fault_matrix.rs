@@ -497,6 +497,75 @@ fn a_host_lost_within_max_fail_is_left_for_a_person(runner: Runner) {
 }
 row!(a_host_lost_within_max_fail_is_left_for_a_person);
 
+const THREE: [&str; 3] = ["app-1", "app-2", "app-3"];
+
+/// A rolling step with a gate (3 passes a second apart, given 8 s), then a step after it.
+const GATED_STEPS: &str = "  - id: roll\n    on: app\n    serial: 1\n    run: \"logger roll; echo roll >> COMMON/trace\"\n    \
+    rollback: \"echo undo-roll >> COMMON/trace\"\n    \
+    gate: { http: { url: \"http://localhost:8080/health\" }, interval: 1s, passes: 3, timeout: 8s }\n\
+    \x20 - id: after\n    on: app\n    after: [roll]\n    run: \"echo after >> COMMON/trace\"\n    \
+    rollback: \"echo undo-after >> COMMON/trace\"\n";
+
+/// The health checks the gate made on `host` (the stub counts the calls that ask for a status).
+fn health_checks(fleet: &Fleet, host: &str) -> usize {
+    std::fs::read_to_string(fleet.state(host).join("health.calls"))
+        .map_or(0, |count| count.trim().parse().expect("a count"))
+}
+
+/// Where in the fleet's log `host` first ran `text`, and where it asked for its health last.
+fn position(log: &[LogLine], host: &str, text: &str) -> usize {
+    log.iter()
+        .position(|line| line.host == host && line.text.starts_with(text))
+        .unwrap_or_else(|| panic!("{host} never ran {text}: {log:#?}"))
+}
+
+fn last_health_check(log: &[LogLine], host: &str) -> usize {
+    log.iter()
+        .rposition(|line| line.host == host && line.text.starts_with("curl "))
+        .unwrap_or_else(|| panic!("{host} never checked: {log:#?}"))
+}
+
+/// A gate that fails on the second batch: app-2 answers 503 until the gate gives up. The step
+/// failed there: both batches are rolled back (app-1's passed its gate and is undone all the
+/// same), app-3 never starts, the step after it runs nowhere.
+fn a_gate_failing_on_the_second_batch_rolls_back_both(runner: Runner) {
+    let fleet = fleet_for("gate-fails", runner, &THREE);
+    common::write_tree(&fleet.state("app-2"), &[("health", "503\n")]);
+    let subject = Subject::small(&fleet, runner, "gated", &THREE, GATED_STEPS);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::RolledBack, "{text}");
+    for host in ["app-1", "app-2"] {
+        assert_eq!(lines(&fleet, host, "trace"), ["roll", "undo-roll"], "{host}: {text}");
+    }
+    assert!(lines(&fleet, "app-3", "trace").is_empty(), "app-3 never starts: {text}");
+    assert_eq!(health_checks(&fleet, "app-1"), 3, "app-1's gate passed on its third check: {text}");
+    assert!(health_checks(&fleet, "app-2") >= 5, "app-2's gate kept checking until its timeout: {text}");
+    assert!(text.contains("gate did not pass 3 times in a row within 8s"), "{text}");
+    if runner == Runner::Script {
+        assert!(text.contains("gate failed:  [2/6] roll @ app-2"), "{text}");
+    }
+}
+row!(a_gate_failing_on_the_second_batch_rolls_back_both);
+
+/// A gate that needs 3 passes in a row sees 3: app-1 answers 503, 200, 500, then 200 from
+/// there on, so its gate passes on its sixth check; the others pass on their third. No batch
+/// starts before the gate of the one before it has passed.
+fn a_gate_needing_three_passes_sees_three(runner: Runner) {
+    let fleet = fleet_for("gate-passes", runner, &THREE);
+    common::write_tree(&fleet.state("app-1"), &[("health", "503\n200\n500\n200\n")]);
+    let subject = Subject::small(&fleet, runner, "gated", &THREE, GATED_STEPS);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::Done, "{text}");
+    assert_eq!(THREE.map(|host| health_checks(&fleet, host)), [6, 3, 3], "checks until three passes in a row: {text}");
+    for host in THREE {
+        assert_eq!(lines(&fleet, host, "trace"), ["roll", "after"], "{host}: {text}");
+    }
+    let log = fleet.log();
+    assert!(last_health_check(&log, "app-1") < position(&log, "app-2", "logger roll"), "{log:#?}");
+    assert!(last_health_check(&log, "app-2") < position(&log, "app-3", "logger roll"), "{log:#?}");
+}
+row!(a_gate_needing_three_passes_sees_three);
+
 const APP_CONFIG: &str = "# app.conf: alpha and beta are set by the plan\nalphabet = kept\nalpha = 1\n\
     # alpha = in a comment\n\n  beta: two  \ngamma=3\ttabbed\r\nunicode = é ✓\nlast = line\n";
 

@@ -741,6 +741,9 @@ fn step_block(step: &LoweredStep, commands: &Commands, out: &mut String) {
             out,
         );
     }
+    if let Some(gate) = &step.gate {
+        gate_task(step, gate, 8, out);
+    }
     let _ = writeln!(
         out,
         "        - name: {}\n          ansible.builtin.set_fact:\n            cutover_done: \"{{{{ cutover_done | default([]) + [cutover_step] }}}}\"\n            \
@@ -748,6 +751,35 @@ fn step_block(step: &LoweredStep, commands: &Commands, out: &mut String) {
         value(&format!("Journal {} as done here", step.id), 10),
         expression(&journal("done"), 12)
     );
+}
+
+/// The step's gate on this host, once every host of the batch has run the step (a play runs
+/// a task on every host of its batch before the next task), under `timeout` on the host for
+/// the longest the gate can take. A gate that fails (or a host it cannot reach) fails the
+/// block: the host's instance failed, and `rescue` rolls it back. A crash during the gate
+/// leaves the instance in doubt, as one during its command does.
+fn gate_task(step: &LoweredStep, gate: &crate::lower::gate::LoweredGate, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let name = format!("Gate {}: {}", step.id, gate.describe());
+    let text = program(Some(&format!("{} gate", crate::emit::comment(&step.id))), &gate.run);
+    let _ = writeln!(
+        out,
+        "{pad}- name: {}\n{pad}  ansible.builtin.command:\n{pad}    argv: [timeout, --kill-after=10, \"{}\", {SHELL}, -s]\n{pad}    stdin: {}",
+        value(&name, indent + 2),
+        gate.bound_seconds,
+        unsafe_value(&text, indent + 4)
+    );
+    if is_local(step) {
+        let _ = writeln!(out, "{pad}    chdir: \"{{{{ hostvars['localhost']['cutover_plan_dir'] }}}}\"");
+    }
+    let _ = writeln!(
+        out,
+        "{pad}  register: cutover_result\n{pad}  timeout: {}\n{pad}  changed_when: false\n{pad}  when: cutover_here",
+        gate.bound_seconds + 30
+    );
+    if !is_local(step) {
+        unreachable_check("cutover_result", indent, out);
+    }
 }
 
 /// What a host does where the step failed: its own rollback, the journal, the verdict on the
