@@ -79,6 +79,13 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Pauses a cron file under `/etc/cron.d` by renaming it to `FILE.cutover-paused` (cron \
          ignores file names with a dot). The rollback and the cleanup move it back.",
     ),
+    (
+        "approve",
+        "Waits for a person before the step runs: the script asks on its terminal (only `yes` \
+         goes on) or takes `--approve STEP`, and without either stops with exit 4, waiting; the \
+         playbook pauses, or takes `-e cutover_approve=STEP`. Who approved and when goes into \
+         the journal. Its command only prints the message into the run's log.",
+    ),
 ];
 
 /// Every action known, by name, in the order the plan would see them: the prelude's, then

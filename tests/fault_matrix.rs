@@ -36,6 +36,8 @@ enum Ending {
     WaitsToBeTold,
     /// Stopped before the first step: a host does not run what the plan was compiled for.
     Drifted,
+    /// Stopped before an approval step, for a person to approve it.
+    WaitsForApproval,
 }
 
 /// A plan set on a fleet, built for one runner.
@@ -91,6 +93,28 @@ impl<'a> Subject<'a> {
             }
             Runner::Playbook => self.fleet.ansible_playbook(&self.playbook(), &self.plan),
         }
+    }
+
+    /// A run with `step` approved: the script's `--approve STEP`, the playbook's
+    /// `-e cutover_approve=STEP`; run by `alice`.
+    fn run_approving(&self, step: &str) -> (Ending, String) {
+        let mut command = self.command();
+        match self.runner {
+            Runner::Script => command.args(["--approve", step]),
+            Runner::Playbook => command.args(["-e", &format!("cutover_approve={step}")]),
+        };
+        command.env("USER", "alice").env_remove("SUDO_USER");
+        let output = command.output().expect("the runner runs");
+        self.ending(&output)
+    }
+
+    /// The journal of the run.
+    fn journal(&self) -> Vec<String> {
+        let path = match self.runner {
+            Runner::Script => self.directory.join("state/journal"),
+            Runner::Playbook => self.playbook().join("journal"),
+        };
+        common::read_lines(&path)
     }
 
     fn run(&self) -> (Ending, String) {
@@ -160,6 +184,8 @@ fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
         (Runner::Script, Some(3)) => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("a person must look") => Ending::PersonMustLook,
         (Runner::Playbook, Some(2)) if last_word.contains("was rolled back on every host") => Ending::RolledBack,
+        (Runner::Script, Some(4)) if text.contains("waiting for approval of") => Ending::WaitsForApproval,
+        (Runner::Playbook, Some(2)) if last_word.contains("waiting for approval of") => Ending::WaitsForApproval,
         (Runner::Script, Some(2)) if text.contains("nothing was changed on any host") => Ending::Drifted,
         (Runner::Playbook, Some(2)) if last_word.contains("nothing was changed on any host") => Ending::Drifted,
         (Runner::Script, Some(2)) if text.contains("--assume-done (it finished)") => Ending::WaitsToBeTold,
@@ -565,6 +591,38 @@ fn a_gate_needing_three_passes_sees_three(runner: Runner) {
     assert!(last_health_check(&log, "app-2") < position(&log, "app-3", "logger roll"), "{log:#?}");
 }
 row!(a_gate_needing_three_passes_sees_three);
+
+/// A step on the app hosts, an approval, a step after it.
+const APPROVAL_STEPS: &str = "  - id: first\n    on: app\n    run: \"echo first >> COMMON/trace\"\n    \
+    rollback: \"echo undo-first >> COMMON/trace\"\n\
+    \x20 - id: go-ahead\n    do: approve\n    with: { message: \"first is done everywhere: go on with second?\" }\n    \
+    after: [first]\n\
+    \x20 - id: second\n    on: app\n    after: [go-ahead]\n    run: \"echo second >> COMMON/trace\"\n    \
+    rollback: \"echo undo-second >> COMMON/trace\"\n";
+
+/// An approval waits: with no terminal to ask on, the run stops before the approval step
+/// (the script with exit 4), nothing after it has run; a rerun that approves it goes on from
+/// there, without running again what was done, and the journal says who approved and when.
+fn an_approval_waits_then_a_rerun_approves_it(runner: Runner) {
+    let hosts = ["app-1", "app-2"];
+    let fleet = fleet_for("approval", runner, &hosts);
+    let subject = Subject::small(&fleet, runner, "approved", &hosts, APPROVAL_STEPS);
+    let (ending, text) = subject.run();
+    assert_eq!(ending, Ending::WaitsForApproval, "{text}");
+    assert!(text.contains("waiting for approval of go-ahead"), "{text}");
+    for host in hosts {
+        assert_eq!(lines(&fleet, host, "trace"), ["first"], "{host}: {text}");
+    }
+    let (ending, text) = subject.run_approving("go-ahead");
+    assert_eq!(ending, Ending::Done, "{text}");
+    for host in hosts {
+        assert_eq!(lines(&fleet, host, "trace"), ["first", "second"], "{host}: {text}");
+    }
+    let approved: Vec<String> = subject.journal().into_iter().filter(|line| line.starts_with("approved ")).collect();
+    assert_eq!(approved.len(), 1, "{approved:?}");
+    assert!(approved[0].starts_with("approved go-ahead by alice at 20"), "{approved:?}");
+}
+row!(an_approval_waits_then_a_rerun_approves_it);
 
 const APP_CONFIG: &str = "# app.conf: alpha and beta are set by the plan\nalphabet = kept\nalpha = 1\n\
     # alpha = in a comment\n\n  beta: two  \ngamma=3\ttabbed\r\nunicode = é ✓\nlast = line\n";

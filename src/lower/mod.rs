@@ -294,6 +294,9 @@ pub struct LoweredStep {
     pub retries: Option<Retries>,
     /// The health check run on the batch's hosts after each batch.
     pub gate: Option<gate::LoweredGate>,
+    /// A call of the prelude's `approve`: its message. The runners wait for a person before
+    /// the step's first instance runs.
+    pub approval: Option<String>,
     pub arguments: IndexMap<String, ArgumentValue>,
 }
 
@@ -557,6 +560,10 @@ fn lower_step(checked: &Checked<'_>, step_index: usize, position: usize) -> Lowe
             max_seconds: retries.max.map(crate::model::Duration::seconds),
         }),
         gate: step.step.gate.as_ref().map(|written| gate::lower(&written.value)),
+        approval: step
+            .action
+            .filter(|action| action.name.value == "approve" && action.name.span.file == checked.inputs.prelude.file)
+            .map(|_| step.arguments.get("message").map(|message| message.text.clone()).unwrap_or_default()),
         arguments: step
             .arguments
             .iter()

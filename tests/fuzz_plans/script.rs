@@ -21,7 +21,7 @@ const FIXED: &[&str] = &[
     "  exit 2",
     "fi",
     "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() VERIFIES=() CLEANUPS=() \
-     UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=()",
+     UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=() GATE=() GATETIME=() APPROVAL=()",
 ];
 
 /// Checks `script`, the script of `lowered`; the error names the first line that is out of
@@ -52,6 +52,9 @@ pub fn check(script: &str, lowered: &LoweredPlan) -> Result<(), String> {
 fn expected_functions(lowered: &LoweredPlan) -> BTreeSet<String> {
     // The drift guard's probe text (empty where the manifest has no probe).
     let mut names = BTreeSet::from(["cutover_probe".to_owned()]);
+    for step in lowered.steps.iter().filter(|step| step.gate.is_some()) {
+        names.insert(format!("s{}_gate", step.position));
+    }
     for instance in &lowered.instances {
         let index = instance.index;
         names.insert(format!("i{index}_run"));
@@ -201,6 +204,12 @@ impl Reader<'_> {
     }
 
     fn command_of(&self, name: &str) -> Option<String> {
+        // A step's gate: `sPOSITION_gate`.
+        if let Some(position) = name.strip_prefix('s').and_then(|rest| rest.strip_suffix("_gate")) {
+            let position: usize = position.parse().ok()?;
+            let step = self.lowered.steps.iter().find(|step| step.position == position)?;
+            return step.gate.as_ref().map(|gate| gate.run.clone());
+        }
         let (index, kind) = name.strip_prefix('i')?.split_once('_')?;
         let index: usize = index.parse().ok()?;
         let instance = self.lowered.instances.iter().find(|instance| instance.index == index)?;
@@ -234,6 +243,9 @@ impl Reader<'_> {
             "BATCH",
             "MAXFAIL",
             "REBOOT",
+            "GATE",
+            "GATETIME",
+            "APPROVAL",
         ];
         let mut rest = line;
         while !rest.is_empty() {
@@ -255,6 +267,7 @@ impl Reader<'_> {
                 "HOST" => Some(instance.host.clone()),
                 "IRREVERSIBLE" => Some(self.lowered.step_of(instance).irreversible.clone().unwrap_or_default()),
                 "NOOP" => Some(instance.noop.clone().unwrap_or_default()),
+                "APPROVAL" => Some(self.lowered.step_of(instance).approval.clone().unwrap_or_default()),
                 _ => None,
             };
             match expected {

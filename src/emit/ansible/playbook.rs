@@ -648,6 +648,9 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
     }
     out.push_str("  tasks:\n");
     nothing_to_do(out);
+    if let Some(message) = &step.approval {
+        approval_tasks(step, message, out);
+    }
     if !noop.is_empty() {
         let _ = writeln!(
             out,
@@ -677,6 +680,47 @@ fn step_play(plan: &LoweredPlan, step: &LoweredStep, total: usize, out: &mut Str
         out,
     );
     out.push('\n');
+}
+
+/// An approval step (the prelude's `approve`) waits for a person before it runs: approved
+/// with `-e cutover_approve=STEP` (several: `A,B`), or asked with `pause`, where only `yes`
+/// goes on; without a terminal the pause has no answer, and the run stops there, "waiting for
+/// approval of STEP", to be taken up by a rerun. Who approved (`SUDO_USER`, or `USER`) and when
+/// goes into the journal.
+fn approval_tasks(step: &LoweredStep, message: &str, out: &mut String) {
+    let approved = format!("{GO} and cutover_step in ((cutover_approve | default('')) | split(','))");
+    let asking = format!("{GO} and cutover_step not in ((cutover_approve | default('')) | split(','))");
+    let _ = writeln!(
+        out,
+        "    - name: {}\n      ansible.builtin.pause:\n        prompt: {}\n      register: cutover_approval\n      run_once: true\n      \
+         when: {}",
+        value(&format!("Ask for the approval of {}", step.id), 6),
+        value(&format!("{message} (type yes to approve {} and go on)", step.id), 8),
+        expression(&asking, 6)
+    );
+    let _ = writeln!(
+        out,
+        "    - name: {}\n      ansible.builtin.fail:\n        msg: {}\n      run_once: true\n      when: {}",
+        value(&format!("Wait for the approval of {}", step.id), 6),
+        value(
+            &format!(
+                "waiting for approval of {}: rerun with -e cutover_approve={} to go on, or roll back from the runbook",
+                step.id, step.id
+            ),
+            8
+        ),
+        expression(&format!("({asking}) and (cutover_approval.user_input | default('')) != 'yes'"), 6)
+    );
+    let who = "(lookup('ansible.builtin.env', 'SUDO_USER') or lookup('ansible.builtin.env', 'USER') or 'unknown') \
+               | regex_replace('[^A-Za-z0-9._@-]', '?')";
+    let by = format!("('by ' ~ ({who}) ~ ' at ' ~ now(utc=true, fmt='%Y-%m-%dT%H:%M:%SZ'))");
+    let _ = writeln!(
+        out,
+        "    - name: {}\n      ansible.builtin.set_fact:\n        cutover_journalled: {}\n      run_once: true\n      when: {}",
+        value(&format!("Journal the approval of {}", step.id), 6),
+        expression(&journal_at("'approved'", "cutover_step", &by), 8),
+        expression(&format!("({approved}) or (cutover_approval.user_input | default('')) == 'yes'"), 6)
+    );
 }
 
 /// The tasks of a step's block on a host: the journal, the check of an instance in doubt

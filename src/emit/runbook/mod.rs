@@ -286,6 +286,8 @@ fn preflight(plan: &LoweredPlan, out: &mut String) {
 fn steps(plan: &LoweredPlan, times: &Times<'_>, rollback: &RollbackItems, out: &mut String) {
     out.push_str("## Steps\n\n");
     let main: Vec<&LoweredStep> = plan.steps.iter().filter(|step| step.phase != Phase::Preflight).collect();
+    // The first irreversible step: where rollback stops being complete.
+    let point_of_no_return = main.iter().find(|step| step.irreversible.is_some()).map(|step| step.position);
     for (number, step) in main.iter().enumerate() {
         let _ = writeln!(out, "### {}. {}\n", number + 1, prose(&step.id));
         let mut facts = vec![format!("on {}", prose(&where_(step)))];
@@ -339,6 +341,7 @@ fn steps(plan: &LoweredPlan, times: &Times<'_>, rollback: &RollbackItems, out: &
         if let Some(reason) = &step.irreversible {
             let _ = writeln!(out, "> **Irreversible:** {}\n", prose(reason));
         }
+        go_no_go(step, point_of_no_return == Some(step.position), out);
         if let Some(sentence) = rollback.start_sentence(plan, step) {
             let _ = writeln!(out, "{sentence}\n");
         }
@@ -377,6 +380,29 @@ fn steps(plan: &LoweredPlan, times: &Times<'_>, rollback: &RollbackItems, out: &
                 commands_after_run(plan, instance, out);
             }
         }
+    }
+}
+
+/// The go/no-go boxes of a step: an approval (the prelude's `approve`), and the point of no
+/// return (the plan's first irreversible step).
+fn go_no_go(step: &LoweredStep, point_of_no_return: bool, out: &mut String) {
+    if let Some(message) = &step.approval {
+        let _ = writeln!(
+            out,
+            "**Go / no-go:** {}. The run waits here for a person: the script asks on its terminal \
+             (or stops with exit 4 until rerun with {}), the playbook pauses.\n\n\
+             - [ ] approved by ________ at ________\n",
+            prose(message),
+            code(&format!("--approve {}", step.id))
+        );
+    }
+    if point_of_no_return {
+        let _ = writeln!(
+            out,
+            "**Point of no return.** From this step on a rollback no longer undoes everything: \
+             this step stays done whatever happens after it.\n\n\
+             - [ ] go: every step before this one is done and checked, by ________ at ________\n"
+        );
     }
 }
 

@@ -27,7 +27,7 @@ pub fn emit(plan: &LoweredPlan) -> String {
     out.push_str(
         "declare -a STEP=() HOST=() TIMEOUT=() RETRIES=() BACKOFF=() BASE=() MAXDELAY=() \
          VERIFIES=() CLEANUPS=() UNDO=() IRREVERSIBLE=() NOOP=() BATCH=() MAXFAIL=() REBOOT=() GATE=() \
-         GATETIME=()\n\n",
+         GATETIME=() APPROVAL=()\n\n",
     );
     usage(plan, &mut out);
     dry_run(plan, &mut out);
@@ -49,7 +49,8 @@ fn header(plan: &LoweredPlan, out: &mut String) {
     out.push_str(
         "#\n\
          # Usage: see --help. Exit status: 0 done, 1 failed and rolled back, 2 could not start,\n\
-         # 3 something is left done that a person must see (a rollback failed, a host unreachable).\n\n\
+         # 3 something is left done that a person must see (a rollback failed, a host unreachable),\n\
+         # 4 waiting for an approval.\n\n\
          set -Euo pipefail\n\n\
          if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then\n  \
          printf 'this script needs bash 4.4 or newer\\n' >&2\n  exit 2\nfi\n\n",
@@ -60,7 +61,8 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "Usage: {}.sh [--dry-run | --rollback | --status] [--local] [--parallel N] [--assume-done | --assume-failed]",
+        "Usage: {}.sh [--dry-run | --rollback | --status] [--local] [--parallel N] [--assume-done | --assume-failed]\n       \
+         [--approve STEP]…",
         plan.plan
     );
     let _ = writeln!(text);
@@ -79,6 +81,8 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
          --parallel N     run at most N hosts of a batch at once (default 10; 1 with --local)\n  \
          --assume-done    after a crash: take an instance in doubt that has no verify as done\n  \
          --assume-failed  after a crash: take it as failed, and roll back\n  \
+         --approve STEP   approve the approval step STEP (given again for more); without it the run\n                   \
+         asks on its terminal, or stops with exit 4 where it has none\n  \
          --help           this text\n\n\
          Environment:\n  \
          CUTOVER_STATE_DIR         journal, lock and each instance's output (default /var/lib/cutover/PLAN)\n  \
@@ -86,7 +90,8 @@ fn usage(plan: &LoweredPlan, out: &mut String) {
          CUTOVER_PARALLEL          hosts of a batch at once (default 10)\n  \
          CUTOVER_REMOTE_STATE_DIR  on each host, where this run keeps backups (default /var/lib/cutover/PLAN)\n\n\
          Exit status: 0 done, 1 failed and rolled back, 2 could not start, 3 something is left done\n\
-         that a person must see (a rollback failed, a host could not be reached).\n",
+         that a person must see (a rollback failed, a host could not be reached), 4 waiting for an\n\
+         approval (--approve STEP goes on).\n",
     );
     out.push_str("usage() {\n");
     heredoc(&text, out);
@@ -119,6 +124,9 @@ fn dry_run(plan: &LoweredPlan, out: &mut String) {
         command_lines(&mut text, "run:", &instance.run);
         for verify in &instance.verify {
             command_lines(&mut text, "verify:", verify);
+        }
+        if let Some(message) = &step.approval {
+            command_lines(&mut text, "approval:", &format!("the run waits for a person here: {}", comment(message)));
         }
         if let Some(gate) = &step.gate {
             command_lines(&mut text, "gate:", &format!("once the batch is done: {}", comment(&gate.describe())));
@@ -235,9 +243,10 @@ fn instance_section(plan: &LoweredPlan) -> String {
         );
         let _ = writeln!(
             out,
-            "IRREVERSIBLE[{index}]={} NOOP[{index}]={}",
+            "IRREVERSIBLE[{index}]={} NOOP[{index}]={} APPROVAL[{index}]={}",
             data(step.irreversible.as_deref().unwrap_or_default()),
             data(instance.noop.as_deref().unwrap_or_default()),
+            data(step.approval.as_deref().unwrap_or_default()),
         );
         for (role, command) in instance.commands() {
             function(&mut out, &format!("i{index}_{}", role.key()), command);

@@ -16,6 +16,8 @@ COMMAND_DIR="$CUTOVER_STATE_DIR/commands"
 LOCAL_MODE=0
 PARALLEL=${CUTOVER_PARALLEL:-}
 ASSUME=""
+# The approval steps approved on the command line (--approve STEP), each between spaces.
+APPROVE=" "
 RUN_ID=""
 LABEL=""
 declare -a SSH=()
@@ -233,6 +235,9 @@ show_output() {
 #   gate N             the gate of instance N's step is about to check N's host
 #   gated N / gate-failed N / gate-unreachable N
 #                      the gate passed there, or failed (instance N counts as failed)
+#   waiting STEP       the run stopped to wait for the approval of STEP (exit 4)
+#   approved STEP by WHO at TIME
+#                      a person approved STEP: $SUDO_USER, or $USER, at a UTC time
 #   dropped HOST       a host failed within max_fail: rolled back, and out of the run
 #   complete / rolled-back   the run ended
 #
@@ -240,7 +245,7 @@ show_output() {
 # break at its end) is ignored.
 
 declare -a STATE=() DONE_ORDER=() STARTED_ORDER=() FAILED=() FAIL_KIND=()
-declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=() GATED=()
+declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=() GATED=() APPROVED=()
 MODE=new
 BY_HAND=0
 
@@ -255,6 +260,7 @@ reset_state() {
   UNREACHED=()
   FAILS_OF_STEP=()
   GATED=()
+  APPROVED=()
   MODE=new
   RUN_ID=""
 }
@@ -287,6 +293,7 @@ load_journal() {
         ;;
       failed | unreachable) failure "$argument" "$event" ;;
       gated) GATED[$argument]=1 ;;
+      approved) APPROVED[$argument]=1 ;;
       gate-failed)
         failure "$argument" failed
         FAIL_KIND[argument]="gate failed"
@@ -613,6 +620,61 @@ gate_outcome() {
       FAIL_KIND[index]="gate failed"
       ;;
   esac
+}
+
+# --- approvals -------------------------------------------------------------------------------
+#
+# A step that calls the prelude's `approve` waits for a person before its first instance runs:
+# approved on the command line (--approve STEP), or asked on the terminal, where only `yes`
+# goes on. Without a terminal the run stops with exit 4, "waiting for approval of STEP"; a
+# rerun takes up the run there. Who approved (SUDO_USER, or USER) and when goes into the
+# journal.
+
+await_approval() {
+  local index=$1 step=${STEP[$1]} who answer now
+  [[ -n ${APPROVED[$step]:-} ]] && return 0
+  if [[ $APPROVE != *" $step "* ]]; then
+    say "approval of $step: ${APPROVAL[index]}"
+    if [[ -t 0 ]]; then
+      read -r -p "approve $step and go on? type yes: " answer || answer=""
+      if [[ $answer != yes ]]; then
+        note waiting "$step"
+        shout "$step was not approved: nothing more ran; rerun to be asked again, or --rollback to undo what was done"
+        exit 4
+      fi
+    else
+      note waiting "$step"
+      shout "waiting for approval of $step: ${APPROVAL[index]}"
+      shout "rerun with --approve $step to go on, or --rollback to undo what was done"
+      exit 4
+    fi
+  fi
+  who=${SUDO_USER:-${USER:-$(id -un 2>/dev/null)}}
+  who=${who:-unknown}
+  # One word of plain characters, whatever the environment holds.
+  who=${who//[^A-Za-z0-9._@-]/?}
+  TZ=UTC printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  printf 'approved %s by %s at %s\n' "$step" "$who" "$now" >&8
+  APPROVED[$step]=1
+  say "$step approved by $who"
+}
+
+# Every step named by --approve must be an approval step of this plan.
+check_approvals() {
+  local name index known
+  for name in $APPROVE; do
+    known=0
+    for ((index = 1; index <= TOTAL; index++)); do
+      if [[ ${STEP[index]} == "$name" && -n ${APPROVAL[index]} ]]; then
+        known=1
+        break
+      fi
+    done
+    if ((!known)); then
+      printf -- '--approve %s: plan %s has no approval step of that name (see --dry-run)\n' "$name" "$CUTOVER_PLAN" >&2
+      exit 2
+    fi
+  done
 }
 
 # --- undoing -------------------------------------------------------------------------------
@@ -1015,6 +1077,9 @@ run_forward() {
       last=$((last + 1))
     done
     LAUNCHED=0
+    if [[ -n ${APPROVAL[first]} && ${STATE[first]:-} != "done" ]]; then
+      await_approval "$first"
+    fi
     if ! run_batch "$first" "$last"; then
       local failed=${FAILED[-1]}
       notify failed "${STEP[failed]} failed on ${HOST[failed]}; rolling back"
@@ -1116,6 +1181,14 @@ main() {
       --local) LOCAL_MODE=1 ;;
       --assume-done) ASSUME="done" ;;
       --assume-failed) ASSUME=failed ;;
+      --approve)
+        if (($# < 2)) || [[ -z $2 || $2 == -* ]]; then
+          printf -- '--approve needs the name of an approval step (see --help)\n' >&2
+          exit 2
+        fi
+        APPROVE+="$2 "
+        shift
+        ;;
       --parallel)
         if (($# < 2)) || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then
           printf -- '--parallel needs a number of hosts, 1 or more (see --help)\n' >&2
@@ -1144,6 +1217,7 @@ main() {
     printf 'CUTOVER_PARALLEL=%s is not a number of hosts, 1 or more\n' "$PARALLEL" >&2
     exit 2
   fi
+  check_approvals
   case $command in
     run) do_run ;;
     dry-run) dry_run ;;
