@@ -209,7 +209,12 @@ fn follow_up_steps(plan: &mut String, manifest: &Manifest, installs_by_component
         let id = format!("reboot-after-{install}");
         let _ = writeln!(plan, "  - id: {id}\n    do: reboot");
         if let Some(target) = target {
-            let _ = writeln!(plan, "    on: {target}\n    serial: 1");
+            // One host at a time, each checked before the next goes down (CUT023).
+            let _ = writeln!(
+                plan,
+                "    on: {target}\n    serial: 1\n    \
+                 gate: {{ command: \"echo 'TODO: a check that the host is back and healthy, like curl -fsS http://localhost:8080/health'\" }}"
+            );
         }
         let _ = writeln!(plan, "    after: [{install}]");
     }

@@ -376,7 +376,7 @@ fn start_play(plan: &LoweredPlan, plan_directory: &str, out: &mut String) {
         .filter(|step| !step.readonly && plan.instances_of(step).iter().all(|instance| instance.verify.is_empty()))
         .map(|step| value(&step.id, 6))
         .collect();
-    let _ = writeln!(out, "    cutover_asked_steps: [{}]", asked.join(", "));
+    list_var(out, "cutover_asked_steps", &asked);
     out.push_str("  tasks:\n");
     // The steps on `local` run in the plan's directory, as found from the playbook's (where
     // it was built), so that the paths a plan names relative to itself hold; `-e
@@ -394,6 +394,20 @@ fn start_play(plan: &LoweredPlan, plan_directory: &str, out: &mut String) {
         announce(plan, out);
     }
     out.push('\n');
+}
+
+/// A play variable holding a list of YAML scalars (written at an indent of 6): on one line
+/// where it fits in ansible-lint's 160 columns, one item a line where it does not.
+fn list_var(out: &mut String, name: &str, items: &[String]) {
+    let inline = format!("    {name}: [{}]", items.join(", "));
+    if inline.len() <= 160 || items.is_empty() {
+        let _ = writeln!(out, "{inline}");
+    } else {
+        let _ = writeln!(out, "    {name}:");
+        for item in items {
+            let _ = writeln!(out, "      - {item}");
+        }
+    }
 }
 
 /// Says what runs, and tells the plan's `notify` command.
@@ -1070,7 +1084,7 @@ fn finish_play(plan: &LoweredPlan, out: &mut String) {
     }
     // Read-only steps change nothing, so nothing of them is left to roll back.
     let readonly: Vec<String> = plan.steps.iter().filter(|step| step.readonly).map(|step| value(&step.id, 6)).collect();
-    let _ = writeln!(out, "    cutover_readonly: [{}]", readonly.join(", "));
+    list_var(out, "cutover_readonly", &readonly);
     out.push_str(
         "    cutover_unfinished_hosts: \"{{ cutover_rollback_failed_hosts + cutover_unreachable_hosts }}\"\n    \
          cutover_plan_failed: \"{{ cutover_failed | default(false) }}\"\n  tasks:\n",
