@@ -407,15 +407,28 @@ fn a_timeout_ends_the_remote_command(runner: Runner) {
         runner,
         "slow",
         &hosts,
-        "  - id: slow\n    on: app\n    run: \"sleep 12; touch COMMON/marker\"\n    rollback: \"touch COMMON/rolled-back\"\n    timeout: 2s\n",
+        "  - id: slow\n    on: app\n    \
+         run: \"echo $$ > COMMON/pids; sleep 40 & echo $! >> COMMON/pids; wait; touch COMMON/marker\"\n    \
+         rollback: \"touch COMMON/rolled-back\"\n    timeout: 2s\n",
     );
     let started = Instant::now();
     let (ending, text) = subject.run();
     let elapsed = started.elapsed();
     assert_eq!(ending, Ending::RolledBack, "{text}");
-    assert!(elapsed < Duration::from_secs(12), "the run waited for the command: {elapsed:?}");
-    std::thread::sleep(Duration::from_secs(13).saturating_sub(elapsed));
+    assert!(elapsed < Duration::from_secs(40), "the run waited for the command: {elapsed:?}");
+    // The hosts are sshd processes on this machine: the command's shell and its child must be
+    // gone (a killed process group), not merely left behind by the runner.
     for host in hosts {
+        let pids = std::fs::read_to_string(fleet.root(host).join("pids")).expect("the command started");
+        let pids: Vec<&str> = pids.split_whitespace().collect();
+        assert_eq!(pids.len(), 2, "{host}: {pids:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|pid| Path::new("/proc").join(pid).exists()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for pid in &pids {
+            assert!(!Path::new("/proc").join(pid).exists(), "{host}: process {pid} ran on after its timeout");
+        }
         assert!(!fleet.root(host).join("marker").exists(), "{host}: the command ran on after its timeout");
         assert!(fleet.root(host).join("rolled-back").exists(), "{host}: not rolled back");
     }
