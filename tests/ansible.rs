@@ -107,9 +107,9 @@ impl Rehearsal {
             .arg("-e")
             // Every host is this machine: one folder for the copies of the files they share.
             .arg(format!("cutover_run_dir={}", self.directory.join("remote-state").display()))
-            // The approval steps of plans/ (postgres-16's go-upgrade), approved ahead: a rehearsal
-            // has no terminal to ask on.
-            .args(["-e", "cutover_approve=go-upgrade"])
+            // The approval steps of plans/ (postgres-16's go-upgrade, dten-4.2's go-migrate), approved
+            // ahead: a rehearsal has no terminal to ask on.
+            .args(["-e", "cutover_approve=go-upgrade,go-migrate"])
             .current_dir(&self.plan)
             .env("PATH", path)
             .env("REAL_BASH", &real_bash)

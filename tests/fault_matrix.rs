@@ -46,12 +46,15 @@ struct Subject<'a> {
     runner: Runner,
     directory: PathBuf,
     plan: String,
+    /// The plan's approval step, approved ahead on every run (no terminal to ask on).
+    approval: Option<&'static str>,
 }
 
 impl<'a> Subject<'a> {
     /// The plan set in `directory` (plan `plan`), built for `runner`.
     fn new(fleet: &'a Fleet, runner: Runner, directory: PathBuf, plan: &str) -> Self {
-        let subject = Self { fleet, runner, directory, plan: plan.to_owned() };
+        let approval = (plan == "dten-4.2").then_some("go-migrate");
+        let subject = Self { fleet, runner, directory, plan: plan.to_owned(), approval };
         let (format, output) = match runner {
             Runner::Script => ("sh", subject.script()),
             Runner::Playbook => ("ansible", subject.playbook()),
@@ -84,7 +87,7 @@ impl<'a> Subject<'a> {
     }
 
     fn command(&self) -> Command {
-        match self.runner {
+        let mut command = match self.runner {
             Runner::Script => {
                 let mut command = self.fleet.command("bash");
                 command.arg(self.script()).env("CUTOVER_STATE_DIR", self.directory.join("state"));
@@ -92,17 +95,18 @@ impl<'a> Subject<'a> {
                 command
             }
             Runner::Playbook => self.fleet.ansible_playbook(&self.playbook(), &self.plan),
+        };
+        if let Some(step) = self.approval {
+            approving(&mut command, self.runner, step);
         }
+        command
     }
 
     /// A run with `step` approved: the script's `--approve STEP`, the playbook's
     /// `-e cutover_approve=STEP`; run by `alice`.
     fn run_approving(&self, step: &str) -> (Ending, String) {
         let mut command = self.command();
-        match self.runner {
-            Runner::Script => command.args(["--approve", step]),
-            Runner::Playbook => command.args(["-e", &format!("cutover_approve={step}")]),
-        };
+        approving(&mut command, self.runner, step);
         command.env("USER", "alice").env_remove("SUDO_USER");
         let output = command.output().expect("the runner runs");
         self.ending(&output)
@@ -164,6 +168,15 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// `command` approves approval step `step`: the script's `--approve STEP`, the playbook's
+/// `-e cutover_approve=STEP`.
+fn approving(command: &mut Command, runner: Runner, step: &str) {
+    match runner {
+        Runner::Script => command.args(["--approve", step]),
+        Runner::Playbook => command.args(["-e", &format!("cutover_approve={step}")]),
+    };
+}
+
 /// The machine running the run dies: every process of the run is killed at once.
 fn crash(mut child: Child) {
     let group = format!("-{}", child.id());
@@ -195,7 +208,7 @@ fn ending(runner: Runner, code: Option<i32>, text: &str) -> Ending {
 }
 
 /// The steps a runner names as left done, not rolled back, on `host`, which it could not
-/// reach: the script's summary lists them as `[09/42] STEP @ HOST (HOST could not be
+/// reach: the script's summary lists them as `[09/43] STEP @ HOST (HOST could not be
 /// reached…)`, the playbook's last play as `!!! HOST could not be reached at …; not rolled
 /// back there: STEP, STEP`.
 fn left_on(runner: Runner, text: &str, host: &str) -> Vec<String> {

@@ -18,6 +18,8 @@ struct Script<'a> {
     fleet: &'a Fleet,
     directory: PathBuf,
     path: PathBuf,
+    /// Given to every run: the plan's approvals, approved ahead (no terminal to ask on).
+    approvals: &'static [&'static str],
 }
 
 impl<'a> Script<'a> {
@@ -28,7 +30,7 @@ impl<'a> Script<'a> {
         let directory = fleet::plan_set(fleet, name, hosts, steps);
         let path = directory.join(format!("{name}.sh"));
         common::build(&directory.join("plan.yaml"), "sh", &path);
-        Self { fleet, directory, path }
+        Self { fleet, directory, path, approvals: &[] }
     }
 
     /// The dten plan set of `fleet::dten`.
@@ -36,13 +38,18 @@ impl<'a> Script<'a> {
         let directory = fleet::dten(fleet);
         let path = directory.join("dten.sh");
         common::build(&directory.join("plan.yaml"), "sh", &path);
-        Self { fleet, directory, path }
+        Self { fleet, directory, path, approvals: &["--approve", "go-migrate"] }
     }
 
     /// The script with `arguments`, the fleet's environment and this plan set's state folder.
     fn command(&self, arguments: &[&str]) -> Command {
         let mut command = self.fleet.command("bash");
-        command.arg(&self.path).args(arguments).current_dir(&self.directory).env("CUTOVER_STATE_DIR", self.state());
+        command
+            .arg(&self.path)
+            .args(arguments)
+            .args(self.approvals)
+            .current_dir(&self.directory)
+            .env("CUTOVER_STATE_DIR", self.state());
         command
     }
 
@@ -132,7 +139,7 @@ fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
     assert!(
         summary.lines().any(|line| line.split_whitespace().eq([
             "unreachable:",
-            "[22/42]",
+            "[22/43]",
             "install-core-4-0-3",
             "@",
             "app-3"
@@ -152,11 +159,11 @@ fn a_host_lost_mid_run_stops_the_run_and_is_named_in_the_summary() {
     assert_eq!(
         still,
         [
-            format!("[09/42] stop-agent @ app-3 {reason}"),
-            format!("[12/42] pause-compaction @ app-3 {reason}"),
-            format!("[15/42] stop-core @ app-3 {reason}"),
-            format!("[18/42] drop-legacy-fallback @ app-3 {reason}"),
-            format!("[22/42] install-core-4-0-3 @ app-3 {reason}"),
+            format!("[09/43] stop-agent @ app-3 {reason}"),
+            format!("[12/43] pause-compaction @ app-3 {reason}"),
+            format!("[15/43] stop-core @ app-3 {reason}"),
+            format!("[18/43] drop-legacy-fallback @ app-3 {reason}"),
+            format!("[22/43] install-core-4-0-3 @ app-3 {reason}"),
         ],
         "{summary}"
     );

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// A copy of a plan set with its absolute paths moved under a scratch root, its script built,
 /// and stub tools ready.
@@ -34,7 +34,16 @@ impl Rehearsal {
         Self { directory, plan: plan_directory, script, lowered }
     }
 
+    /// The script with `arguments` and the plan's approval (`go-migrate`) given ahead: a
+    /// rehearsal has no terminal to ask on.
     fn command(&self, arguments: &[&str]) -> Command {
+        let mut command = self.unapproved(arguments);
+        command.args(["--approve", "go-migrate"]);
+        command
+    }
+
+    /// The script with `arguments` alone.
+    fn unapproved(&self, arguments: &[&str]) -> Command {
         let real_bash = common::which("bash");
         let path = format!("{}:{}", self.directory.join("bin").display(), std::env::var("PATH").unwrap_or_default());
         let mut command = Command::new(&real_bash);
@@ -199,10 +208,11 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     };
     let start_core = index_of("start-core");
     let set_hybrid = index_of("set-hybrid");
+    let total = rehearsal.instances().len();
     let output = rehearsal.run(&["--local"], Some(&format!("i{start_core}_run i{set_hybrid}_rollback")));
     assert_eq!(output.status.code(), Some(3), "{}", common::text(&output));
     let all = common::text(&output);
-    assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/42] set-hybrid @ app-1 failed")), "{all}");
+    assert!(all.contains(&format!("the rollback of [{set_hybrid:02}/{total}] set-hybrid @ app-1 failed")), "{all}");
     assert!(all.contains("still done, not rolled back:"), "{all}");
     assert!(all.contains("stop-agent @ app-1"), "{all}");
     let trace = rehearsal.trace();
@@ -228,7 +238,7 @@ fn a_failed_rollback_exits_3_and_says_what_is_left() {
     // The journal still holds what was not rolled back, so --rollback can finish the job.
     let status = common::text(&rehearsal.run(&["--status"], None));
     assert!(status.contains("rolling back: a rerun or --rollback goes on rolling back, never forward"), "{status}");
-    assert!(status.contains(&format!("done      [{set_hybrid:02}/42] set-hybrid @ app-1")), "{status}");
+    assert!(status.contains(&format!("done      [{set_hybrid:02}/{total}] set-hybrid @ app-1")), "{status}");
 }
 
 /// A cleanup that fails is reported and the others still run; the run itself succeeded.
@@ -239,11 +249,13 @@ fn a_failing_cleanup_does_not_stop_the_others() {
         rehearsal.instances().iter().find(|instance| instance["step"] == "enable-split-reads").expect("flag")["index"]
             .as_u64()
             .expect("index");
+    let total = rehearsal.instances().len();
     let output = rehearsal.run(&["--local"], Some(&format!("i{flag}_cleanup_1")));
     assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
     assert!(
-        common::text(&output)
-            .contains(&format!("cleanup 1 of [{flag}/42] enable-split-reads @ local failed (the others still run)")),
+        common::text(&output).contains(&format!(
+            "cleanup 1 of [{flag}/{total}] enable-split-reads @ local failed (the others still run)"
+        )),
         "{}",
         common::text(&output)
     );
@@ -385,7 +397,8 @@ fn dry_run_status_and_rollback() {
     let output = rehearsal.run(&["--local"], Some("i12_run"));
     assert_eq!(output.status.code(), Some(1));
     let status = rehearsal.run(&["--status"], None);
-    assert!(common::text(&status).contains("0 of 42 step instances done"), "{}", common::text(&status));
+    let total = rehearsal.instances().len();
+    assert!(common::text(&status).contains(&format!("0 of {total} step instances done")), "{}", common::text(&status));
 
     // A full run, then --rollback undoes what it can. The run's cleanups removed its copies of
     // the config file, so its config edits cannot be undone any more: said, exit 3.
@@ -401,6 +414,57 @@ fn dry_run_status_and_rollback() {
     assert!(text.contains("set-hybrid @ app-3\n"), "{text}");
     let installed = std::fs::read_to_string(rehearsal.directory.join("stub/state/app-3/pkg/dten-agent"));
     assert_eq!(installed.expect("state").trim(), "3.9.2", "app-3's packages rolled back all the same");
+}
+
+/// The go/no-go before the irreversible migration: with no terminal to ask on and no
+/// `--approve`, the run stops before it with exit 4, nothing from the approval on has run, and
+/// `--status` says what the run waits for; a rerun with `--approve go-migrate` goes on from
+/// there without running again what was done, and the journal says who approved it.
+#[test]
+fn the_migration_waits_for_its_approval() {
+    let rehearsal = Rehearsal::new("approval");
+    let output = rehearsal.unapproved(&["--local"]).stdin(Stdio::null()).output().expect("the script runs");
+    let text = common::text(&output);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("waiting for approval of go-migrate: dten-core 4.2.0 is installed and stopped"), "{text}");
+    let approval = rehearsal
+        .instances()
+        .iter()
+        .find(|instance| instance["step"] == "go-migrate")
+        .and_then(|instance| instance["index"].as_u64())
+        .expect("the approval's instance");
+    let runs = |rehearsal: &Rehearsal| -> Vec<u64> {
+        rehearsal
+            .trace()
+            .iter()
+            .filter_map(|function| function.strip_prefix('i')?.strip_suffix("_run")?.parse().ok())
+            .collect()
+    };
+    let before = runs(&rehearsal);
+    assert!(!before.is_empty() && before.iter().all(|index| *index < approval), "{before:?}");
+    assert!(!rehearsal.calls().iter().any(|call| call.contains("dtenctl migrate apply")), "{:#?}", rehearsal.calls());
+
+    let total = rehearsal.instances().len();
+    let status = common::text(&rehearsal.unapproved(&["--status"]).output().expect("the script runs"));
+    assert!(
+        status.contains("  waiting   for approval of go-migrate (rerun with --approve go-migrate to go on)"),
+        "{status}"
+    );
+    assert!(status.contains(&format!("  next      [{approval:02}/{total}] go-migrate @ local")), "{status}");
+
+    let approved =
+        rehearsal.command(&["--local"]).env("USER", "bob").env_remove("SUDO_USER").output().expect("the script runs");
+    assert_eq!(approved.status.code(), Some(0), "{}", common::text(&approved));
+    assert!(common::text(&approved).contains("go-migrate approved by bob"), "{}", common::text(&approved));
+    let after = runs(&rehearsal);
+    assert_eq!(after.len(), after.iter().collect::<BTreeSet<_>>().len(), "nothing ran twice: {after:?}");
+    assert!(rehearsal.calls().iter().any(|call| call.contains("dtenctl migrate apply")), "{:#?}", rehearsal.calls());
+    let journal = common::read_lines(&rehearsal.directory.join("state/journal"));
+    let lines: Vec<&String> = journal.iter().filter(|line| line.starts_with("approved ")).collect();
+    assert_eq!(lines.len(), 1, "{journal:#?}");
+    assert!(lines[0].starts_with("approved go-migrate by bob at 20"), "{lines:?}");
+    let status = common::text(&rehearsal.unapproved(&["--status"]).output().expect("the script runs"));
+    assert!(status.contains("complete") && !status.contains("waiting"), "{status}");
 }
 
 /// A plan whose values hold quotes, `$(…)` and backticks: nothing is executed, and the tool

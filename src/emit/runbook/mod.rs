@@ -389,10 +389,11 @@ fn go_no_go(step: &LoweredStep, point_of_no_return: bool, out: &mut String) {
     if let Some(message) = &step.approval {
         let _ = writeln!(
             out,
-            "**Go / no-go:** {}. The run waits here for a person: the script asks on its terminal \
+            "**Go / no-go:** {}{} The run waits here for a person: the script asks on its terminal \
              (or stops with exit 4 until rerun with {}), the playbook pauses.\n\n\
              - [ ] approved by ________ at ________\n",
             prose(message),
+            if message.trim_end().ends_with(['.', '?', '!']) { "" } else { "." },
             code(&format!("--approve {}", step.id))
         );
     }

@@ -247,6 +247,7 @@ show_output() {
 declare -a STATE=() DONE_ORDER=() STARTED_ORDER=() FAILED=() FAIL_KIND=()
 declare -A DROPPED=() BROKEN=() UNREACHED=() FAILS_OF_STEP=() GATED=() APPROVED=()
 MODE=new
+WAITING=""
 BY_HAND=0
 
 reset_state() {
@@ -262,6 +263,7 @@ reset_state() {
   GATED=()
   APPROVED=()
   MODE=new
+  WAITING=""
   RUN_ID=""
 }
 
@@ -293,7 +295,11 @@ load_journal() {
         ;;
       failed | unreachable) failure "$argument" "$event" ;;
       gated) GATED[$argument]=1 ;;
-      approved) APPROVED[$argument]=1 ;;
+      waiting) WAITING=$argument ;;
+      approved)
+        APPROVED[$argument]=1
+        [[ $WAITING == "$argument" ]] && WAITING=""
+        ;;
       gate-failed)
         failure "$argument" failed
         FAIL_KIND[argument]="gate failed"
@@ -1162,6 +1168,9 @@ do_status() {
     esac
   done
   [[ $MODE == rollback ]] && return 0
+  if [[ -n $WAITING ]]; then
+    printf '  waiting   for approval of %s (rerun with --approve %s to go on)\n' "$WAITING" "$WAITING"
+  fi
   for ((index = 1; index <= TOTAL; index++)); do
     if [[ -z ${STATE[index]:-} && -z ${DROPPED[${HOST[index]}]:-} ]]; then
       label "$index"
