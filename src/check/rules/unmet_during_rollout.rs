@@ -19,7 +19,9 @@
 //!
 //! The diagnostic names the first state that breaks a rule, the step and batch that lead to
 //! it, and the later step that mends it. A requirement still unmet after the whole plan is
-//! CUT014's, not this rule's.
+//! CUT014's, not this rule's. The first state is the fleet before the plan: a host upgraded
+//! ahead of the others by hand (a canary on the new release while its database is still old)
+//! breaks it there, and the diagnostic says no order of the plan's steps avoids that.
 //!
 //! ## Why it matters
 //!
@@ -314,6 +316,22 @@ fn diagnostic(
     let ending = match mended {
         Some(mended) => format!("; {} mends it", mended.describe()),
         None => "; nothing later in the plan mends it".to_owned(),
+    };
+    // Broken before the plan: no order of this plan's steps helps, the fleet starts that way.
+    let help = if moment.is_none() {
+        let first = match rule {
+            Rule::Requires { component, requirement } => {
+                let (_, component) = manifest.components.get_index(component).expect("a component of this manifest");
+                component.requires[requirement].name.value.clone()
+            }
+            Rule::Skew(position) => manifest.skew[position].other().value.clone(),
+        };
+        format!(
+            "the fleet starts this way, so no order of these steps avoids it: upgrade {first} in a plan run \
+             before this one, or check that the inventory is what the hosts run (`cutover gather`)"
+        )
+    } else {
+        help
     };
     let message = format!("during the rollout, {what}, but {when} {found}{ending}");
     let mut diagnostic = match moment {
